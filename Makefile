@@ -1,0 +1,52 @@
+# vpcroute — see README.md. `make demo` and `make test` are the two set-up
+# commands; both install the Debian packages they need when run as root.
+
+GO          ?= go
+BIN         ?= bin
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Debian packages the tests and the demo run for real.
+DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump
+# Never let an SDK default reach a real cloud or metadata service.
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: all build test unit lint deps demo bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# deps installs the Debian packages the real-component tests need. It never
+# starts a daemon in the root network namespace: policy-rc.d forbids it.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root to install)"; exit 1; fi; \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# test runs everything: lint, unit tests, and the tests on real dockerd,
+# iptables and network namespaces (root needed), all with the race detector.
+test: deps lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+unit:
+	$(GO) test -race -count=1 -short ./...
+
+demo: deps build
+	$(GO) run ./examples/lab/demo --bin $(BIN)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)

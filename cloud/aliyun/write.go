@@ -1,0 +1,342 @@
+package aliyun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
+	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
+)
+
+// maxBatch is the most entries CreateRouteEntries and DeleteRouteEntries
+// take in one call.
+const maxBatch = 50
+
+// defaultQuota is the custom-entry quota of a route table unless raised.
+const defaultQuota = 200
+
+// CreateRoutes implements cloud.Provider. Entries are created in batches of
+// up to 50; each batch must leave Pending before the next is sent, because
+// Alibaba refuses a change in a VPC while another one is in flight.
+func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	for start := 0; start < len(routes); start += maxBatch {
+		chunk := routes[start:min(start+maxBatch, len(routes))]
+		if err := p.createChunk(ctx, tableID, cluster, chunk); err != nil {
+			return err
+		}
+		if err := p.waitAvailable(ctx, tableID, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createChunk sends one create call for up to maxBatch entries.
+func (p *Provider) createChunk(ctx context.Context, tableID, cluster string, chunk []cloud.Route) error {
+	var err error
+	if len(chunk) == 1 {
+		err = p.createOne(ctx, tableID, cluster, chunk[0])
+	} else {
+		err = p.createBatch(ctx, tableID, cluster, chunk)
+	}
+	if codeOf(err) == codeQuotaExceeded {
+		return p.quotaError(ctx, tableID, err)
+	}
+	return err
+}
+
+func (p *Provider) createOne(ctx context.Context, tableID, cluster string, r cloud.Route) error {
+	req := vpc.CreateCreateRouteEntryRequest()
+	req.RouteTableId = tableID
+	req.DestinationCidrBlock = r.Destination.String()
+	req.NextHopType = r.Target.Kind
+	req.NextHopId = r.Target.ID
+	req.RouteEntryName = entryName(cluster)
+	req.Description = entryDescription(cluster, r.Target.ID)
+	p.log.Info("creating route", zap.Stringer("route", r))
+	_, err := callRetry(ctx, p, "CreateRouteEntry", func() (*vpc.CreateRouteEntryResponse, error) {
+		return p.api.CreateRouteEntry(req)
+	})
+	if codeOf(err) == codeDuplicate {
+		// Another run created it first; waitAvailable checks that it is ours.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create route %s in %s: %w", r.Destination, tableID, err)
+	}
+	return nil
+}
+
+// createBatch sends CreateRouteEntries and re-sends the entries that failed
+// with a retryable code until they succeed or the retry budget is spent.
+func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chunk []cloud.Route) error {
+	todo := chunk
+	var final []error
+	_, err := callRetry(ctx, p, "CreateRouteEntries", func() (struct{}, error) {
+		req := vpc.CreateCreateRouteEntriesRequest()
+		entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
+		for _, r := range todo {
+			entries = append(entries, vpc.CreateRouteEntriesRouteEntries{
+				RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "IPv4",
+				NextHopType: r.Target.Kind, NextHop: r.Target.ID,
+				Name: entryName(cluster), Description: entryDescription(cluster, r.Target.ID),
+				Describption: entryDescription(cluster, r.Target.ID),
+			})
+		}
+		req.RouteEntries = &entries
+		p.log.Info("creating routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+		resp, err := p.api.CreateRouteEntries(req)
+		if err != nil {
+			return struct{}{}, err
+		}
+		var retry []cloud.Route
+		var retryCode string
+		for _, f := range resp.FailedRouteEntries {
+			r, ok := findByDestination(todo, f.DstCidrBlock)
+			switch {
+			case !ok:
+				final = append(final, fmt.Errorf("create route %s in %s: %s: %s", f.DstCidrBlock, tableID, f.FailedCode, oneLine(f.FailedMessage)))
+			case f.FailedCode == codeDuplicate:
+				// Checked by waitAvailable.
+			case retryableCode(f.FailedCode):
+				retry, retryCode = append(retry, r), f.FailedCode
+			default:
+				final = append(final, fmt.Errorf("create route %s in %s: %w", r.Destination, tableID,
+					&APIError{Action: "CreateRouteEntries", Code: f.FailedCode, Status: 400, Message: f.FailedMessage}))
+			}
+		}
+		todo = retry
+		if len(retry) > 0 {
+			return struct{}{}, &APIError{Action: "CreateRouteEntries", Code: retryCode, Status: 400,
+				Message: fmt.Sprintf("%d entries to retry", len(retry))}
+		}
+		return struct{}{}, nil
+	})
+	if err != nil {
+		final = append(final, fmt.Errorf("create %d routes in %s: %w", len(todo), tableID, err))
+	}
+	return errors.Join(final...)
+}
+
+func findByDestination(routes []cloud.Route, dst string) (cloud.Route, bool) {
+	pfx, err := netip.ParsePrefix(dst)
+	if err != nil {
+		return cloud.Route{}, false
+	}
+	for _, r := range routes {
+		if r.Destination == pfx.Masked() {
+			return r, true
+		}
+	}
+	return cloud.Route{}, false
+}
+
+// quotaPattern finds the quota in a QuotaExceeded message, when it says it.
+var quotaPattern = regexp.MustCompile(`\b(\d{2,5})\b`)
+
+// quotaError names the table, its quota and how many entries it holds.
+func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
+	qe := &cloud.QuotaError{TableID: tableID, Quota: defaultQuota, Code: codeQuotaExceeded}
+	var api *APIError
+	if errors.As(cause, &api) {
+		if m := quotaPattern.FindString(api.Message); m != "" {
+			qe.Quota, _ = strconv.Atoi(m)
+		}
+	}
+	if routes, err := p.Routes(ctx, tableID); err == nil {
+		for _, r := range routes {
+			if !r.System {
+				qe.Used++
+			}
+		}
+	}
+	return qe
+}
+
+// DeleteRoutes implements cloud.Provider. Ownership is checked once more
+// against the table as it is now, just before the delete is sent.
+func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	current, err := p.Routes(ctx, tableID)
+	if err != nil {
+		return err
+	}
+	var send []cloud.Route
+	var errs []error
+	for _, r := range routes {
+		e, ok := findEntry(current, r.Destination, r.Target)
+		switch {
+		case !ok:
+			continue // already gone
+		case !e.OwnedBy(cluster) || e.System:
+			errs = append(errs, fmt.Errorf("refusing to delete %s: the entry is not owned by vpcroute cluster %q", e, cluster))
+		default:
+			send = append(send, e)
+		}
+	}
+	for start := 0; start < len(send); start += maxBatch {
+		chunk := send[start:min(start+maxBatch, len(send))]
+		if err := p.deleteChunk(ctx, tableID, chunk); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := p.waitGone(ctx, tableID, chunk); err != nil {
+			errs = append(errs, err)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func findEntry(routes []cloud.Route, dst netip.Prefix, target cloud.Target) (cloud.Route, bool) {
+	for _, r := range routes {
+		if r.Destination == dst && r.Target == target {
+			return r, true
+		}
+	}
+	return cloud.Route{}, false
+}
+
+func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []cloud.Route) error {
+	if len(chunk) == 1 {
+		r := chunk[0]
+		req := vpc.CreateDeleteRouteEntryRequest()
+		req.RouteTableId = tableID
+		req.RouteEntryId = r.ID
+		req.DestinationCidrBlock = r.Destination.String()
+		req.NextHopId = r.Target.ID
+		p.log.Info("deleting route", zap.Stringer("route", r))
+		_, err := callRetry(ctx, p, "DeleteRouteEntry", func() (*vpc.DeleteRouteEntryResponse, error) {
+			return p.api.DeleteRouteEntry(req)
+		})
+		if err != nil && codeOf(err) != codeEntryNotFound {
+			return fmt.Errorf("delete route %s in %s: %w", r.Destination, tableID, err)
+		}
+		return nil
+	}
+	todo := chunk
+	var final []error
+	_, err := callRetry(ctx, p, "DeleteRouteEntries", func() (struct{}, error) {
+		req := vpc.CreateDeleteRouteEntriesRequest()
+		entries := make([]vpc.DeleteRouteEntriesRouteEntries, 0, len(todo))
+		for _, r := range todo {
+			entries = append(entries, vpc.DeleteRouteEntriesRouteEntries{
+				RouteTableId: tableID, RouteEntryId: r.ID, DstCidrBlock: r.Destination.String(), NextHop: r.Target.ID,
+			})
+		}
+		req.RouteEntries = &entries
+		p.log.Info("deleting routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+		resp, err := p.api.DeleteRouteEntries(req)
+		if err != nil {
+			return struct{}{}, err
+		}
+		var retry []cloud.Route
+		var retryCode string
+		for _, f := range resp.FailedRouteEntries {
+			r, ok := findByDestination(todo, f.DstCidrBlock)
+			switch {
+			case f.FailedCode == codeEntryNotFound:
+			case ok && retryableCode(f.FailedCode):
+				retry, retryCode = append(retry, r), f.FailedCode
+			default:
+				final = append(final, fmt.Errorf("delete route %s in %s: %s: %s", f.DstCidrBlock, tableID, f.FailedCode, oneLine(f.FailedMessage)))
+			}
+		}
+		todo = retry
+		if len(retry) > 0 {
+			return struct{}{}, &APIError{Action: "DeleteRouteEntries", Code: retryCode, Status: 400,
+				Message: fmt.Sprintf("%d entries to retry", len(retry))}
+		}
+		return struct{}{}, nil
+	})
+	if err != nil {
+		final = append(final, fmt.Errorf("delete %d routes in %s: %w", len(todo), tableID, err))
+	}
+	return errors.Join(final...)
+}
+
+// waitAvailable polls the table until every route of want is Available and
+// points where it should. A destination held by another next hop is an
+// error at once: waiting will not change it.
+func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) error {
+	return p.poll(ctx, tableID, "Available", func(current []cloud.Route) (bool, error) {
+		done := true
+		for _, w := range want {
+			e, ok := findDestination(current, w.Destination)
+			switch {
+			case !ok:
+				done = false
+			case e.Target != w.Target:
+				return false, fmt.Errorf("create route %s in %s: destination is held by %s (%s)", w.Destination, tableID, e.Target, describeHolder(e))
+			case e.Status != cloud.StatusAvailable:
+				done = false
+			}
+		}
+		return done, nil
+	})
+}
+
+// waitGone polls the table until none of the routes is left.
+func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Route) error {
+	return p.poll(ctx, tableID, "deleted", func(current []cloud.Route) (bool, error) {
+		for _, g := range gone {
+			if _, ok := findEntry(current, g.Destination, g.Target); ok {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
+	for _, r := range routes {
+		if r.Destination == dst {
+			return r, true
+		}
+	}
+	return cloud.Route{}, false
+}
+
+func describeHolder(e cloud.Route) string {
+	if e.Cluster != "" {
+		return "vpcroute cluster " + e.Cluster
+	}
+	if e.Name != "" {
+		return "entry " + e.Name + ", not vpcroute's"
+	}
+	return "an entry not vpcroute's"
+}
+
+// poll lists the table until done says so, with growing intervals, bounded
+// by opts.ChangeTimeout.
+func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]cloud.Route) (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
+	defer cancel()
+	interval := 200 * time.Millisecond
+	for {
+		current, err := p.Routes(ctx, tableID)
+		if err != nil {
+			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
+		}
+		ok, err := done(current)
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
+		case <-time.After(interval):
+		}
+		interval = min(interval*3/2, 2*time.Second)
+	}
+}

@@ -1,0 +1,208 @@
+// Package reconciler turns desired routes and the route tables as they are
+// into changes, and applies them through a cloud.Provider.
+package reconciler
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/vpcroute/vpcroute/cloud"
+)
+
+// Desired is one route vpcroute wants in every managed table.
+type Desired struct {
+	Destination netip.Prefix `json:"destination"`
+	Target      cloud.Target `json:"target"`
+}
+
+// PlanInput is everything the plan depends on. The plan does no I/O.
+type PlanInput struct {
+	// Cluster is the ownership mark of this vpcroute cluster.
+	Cluster string
+	// ClusterCIDR contains every container subnet of the cluster. Without a
+	// valid one nothing is deleted.
+	ClusterCIDR netip.Prefix
+	// VPCCIDRs and SubnetCIDRs are the VPC's own ranges; a desired route
+	// overlapping them is refused.
+	VPCCIDRs    []netip.Prefix
+	SubnetCIDRs []netip.Prefix
+	// Tables maps each managed table to its entries as listed.
+	Tables map[string][]cloud.Route
+	// Desired routes, wanted in every managed table.
+	Desired []Desired
+	// Scope limits deletion to owned entries pointing at these targets (a
+	// one-shot sync manages only its own host). Empty: every owned entry.
+	Scope []cloud.Target
+	// Policy decides whether deletions are planned.
+	Policy Policy
+}
+
+// Changes is the plan: what to create, what to delete, and what was not
+// done and why. It has JSON tags so `vpcroute plan -o json` prints it.
+type Changes struct {
+	Create    []cloud.Route `json:"create"`
+	Delete    []cloud.Route `json:"delete"`
+	Conflicts []Conflict    `json:"conflicts"`
+	Refused   []Refusal     `json:"refused"`
+	// InSync are owned entries already as desired (possibly still Pending).
+	InSync []cloud.Route `json:"inSync"`
+}
+
+// Conflict kinds.
+const (
+	// ConflictOccupied: the destination is held by an entry vpcroute may
+	// not change; the desired route is not created in that table.
+	ConflictOccupied = "occupied"
+	// ConflictShadowed: a more specific entry not owned by this cluster
+	// takes part of the destination's traffic elsewhere. The route is
+	// still created; the operator is told.
+	ConflictShadowed = "shadowed"
+)
+
+// Conflict is a desired route that collides with an entry in a table.
+type Conflict struct {
+	Kind    string      `json:"kind"`
+	Desired Desired     `json:"desired"`
+	Holder  cloud.Route `json:"holder"`
+	Reason  string      `json:"reason"`
+}
+
+// Blocking reports whether the conflict stops the desired route.
+func (c Conflict) Blocking() bool { return c.Kind == ConflictOccupied }
+
+// Refusal is a desired route the plan will not write anywhere.
+type Refusal struct {
+	Desired Desired `json:"desired"`
+	Reason  string  `json:"reason"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (c Changes) Empty() bool { return len(c.Create) == 0 && len(c.Delete) == 0 }
+
+// Blocked reports whether any desired route cannot be written: refused or
+// held by an entry vpcroute does not own.
+func (c Changes) Blocked() bool {
+	if len(c.Refused) > 0 {
+		return true
+	}
+	for _, cf := range c.Conflicts {
+		if cf.Blocking() {
+			return true
+		}
+	}
+	return false
+}
+
+// Calculate computes the changes that bring the tables to the desired
+// routes. It never changes or deletes an entry not owned by in.Cluster.
+func Calculate(in PlanInput) Changes {
+	var ch Changes
+	desired, refused := validateDesired(in)
+	ch.Refused = refused
+
+	for _, table := range sortedKeys(in.Tables) {
+		entries := in.Tables[table]
+		for _, d := range desired {
+			planDesired(&ch, in, table, entries, d)
+		}
+		if in.Policy != nil && in.Policy.AllowDelete() && in.ClusterCIDR.IsValid() {
+			for _, e := range entries {
+				if deletable(in, e, desired) {
+					ch.Delete = append(ch.Delete, e)
+				}
+			}
+		}
+	}
+	sortRoutes(ch.Create)
+	sortRoutes(ch.Delete)
+	sortRoutes(ch.InSync)
+	return ch
+}
+
+// planDesired adds what one desired route needs in one table.
+func planDesired(ch *Changes, in PlanInput, table string, entries []cloud.Route, d Desired) {
+	var exact *cloud.Route
+	for i := range entries {
+		e := &entries[i]
+		if e.Destination == d.Destination {
+			exact = e
+			continue
+		}
+		// A longer prefix inside d that is not ours steals part of d's
+		// traffic. Our own (another host of the cluster) would be a
+		// refused overlap on that host, not here.
+		if d.Destination.Contains(e.Destination.Addr()) && e.Destination.Bits() > d.Destination.Bits() && !e.OwnedBy(in.Cluster) {
+			ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictShadowed, Desired: d, Holder: *e,
+				Reason: fmt.Sprintf("more specific %s -> %s in %s takes part of %s", e.Destination, e.Target, table, d.Destination)})
+		}
+	}
+	switch {
+	case exact == nil:
+		ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
+	case exact.OwnedBy(in.Cluster) && exact.Target == d.Target:
+		ch.InSync = append(ch.InSync, *exact)
+	case exact.OwnedBy(in.Cluster):
+		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictOccupied, Desired: d, Holder: *exact,
+			Reason: fmt.Sprintf("%s in %s already points at %s for this cluster; two hosts claim it, or that host is gone (run `vpcroute sync --remove` there)", d.Destination, table, exact.Target)})
+	default:
+		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictOccupied, Desired: d, Holder: *exact,
+			Reason: fmt.Sprintf("%s in %s is held by %s (%s), which vpcroute does not own and will not change", d.Destination, table, exact.Target, holderName(*exact))})
+	}
+}
+
+// deletable reports whether e is an owned entry that is no longer desired
+// and inside the plan's scope.
+func deletable(in PlanInput, e cloud.Route, desired []Desired) bool {
+	if !e.OwnedBy(in.Cluster) || e.System {
+		return false
+	}
+	// Ownership marks can be copied by hand; an entry outside the cluster
+	// CIDR is never ours to remove.
+	if !contains(in.ClusterCIDR, e.Destination) {
+		return false
+	}
+	if len(in.Scope) > 0 && !slices.Contains(in.Scope, e.Target) {
+		return false
+	}
+	for _, d := range desired {
+		if d.Destination == e.Destination && d.Target == e.Target {
+			return false
+		}
+	}
+	return true
+}
+
+func holderName(e cloud.Route) string {
+	switch {
+	case e.System:
+		return "a system route"
+	case e.Cluster != "":
+		return "vpcroute cluster " + e.Cluster
+	case e.Name != "":
+		return "entry " + e.Name
+	}
+	return "an unnamed entry"
+}
+
+// contains reports whether outer holds all of inner.
+func contains(outer, inner netip.Prefix) bool {
+	return outer.IsValid() && inner.IsValid() && outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
+}
+
+func sortedKeys(m map[string][]cloud.Route) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortRoutes(rs []cloud.Route) {
+	slices.SortFunc(rs, func(a, b cloud.Route) int {
+		return cmp.Or(cmp.Compare(a.TableID, b.TableID), a.Destination.Addr().Compare(b.Destination.Addr()),
+			cmp.Compare(a.Destination.Bits(), b.Destination.Bits()))
+	})
+}
