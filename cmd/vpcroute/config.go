@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultConfigPath is read when --config is not given; a missing file there
+// is not an error.
+const DefaultConfigPath = "/etc/vpcroute/config.yaml"
+
+// envPrefix starts the environment variable of every flag:
+// --cluster-cidr is VPCROUTE_CLUSTER_CIDR.
+const envPrefix = "VPCROUTE_"
+
+// envName returns the environment variable for a flag.
+func envName(flag string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// bindSources fills every flag not given on the command line from, in this
+// order, its VPCROUTE_* environment variable and the YAML config file. The
+// config file's keys are the flag names. Unknown keys are errors: a typo in
+// a config file must not be silently ignored.
+func bindSources(flags *pflag.FlagSet, configPath string, configExplicit bool, lookupEnv func(string) (string, bool)) error {
+	file, err := readConfig(configPath, configExplicit)
+	if err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(file) {
+		if f := flags.Lookup(key); f == nil || key == "config" {
+			return fmt.Errorf("config %s: key %q is unknown; expected a flag name such as cluster-cidr", configPath, key)
+		}
+	}
+	var firstErr error
+	flags.VisitAll(func(f *pflag.Flag) {
+		if firstErr != nil || f.Changed || f.Name == "config" {
+			return
+		}
+		if v, ok := lookupEnv(envName(f.Name)); ok {
+			firstErr = setFlag(f, splitList(f, v), envName(f.Name))
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			vals, err := yamlValues(v)
+			if err != nil {
+				firstErr = fmt.Errorf("config %s: key %q: %w", configPath, f.Name, err)
+				return
+			}
+			firstErr = setFlag(f, vals, "config "+configPath+" key "+f.Name)
+		}
+	})
+	return firstErr
+}
+
+func readConfig(path string, explicit bool) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("config %s: not valid YAML: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return m, nil
+}
+
+// isList reports whether a flag takes several values.
+func isList(f *pflag.Flag) bool {
+	return strings.HasSuffix(f.Value.Type(), "Slice") || strings.HasSuffix(f.Value.Type(), "Array")
+}
+
+// splitList splits a comma-separated environment value for list flags.
+func splitList(f *pflag.Flag, v string) []string {
+	if !isList(f) {
+		return []string{v}
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// yamlValues turns a scalar or a list from YAML into flag values.
+func yamlValues(v any) ([]string, error) {
+	switch t := v.(type) {
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			if _, nested := e.([]any); nested {
+				return nil, errors.New("nested lists are not allowed")
+			}
+			out = append(out, fmt.Sprint(e))
+		}
+		return out, nil
+	case map[string]any:
+		return nil, errors.New("expected a value or a list, got a mapping")
+	case nil:
+		return nil, nil
+	default:
+		return []string{fmt.Sprint(t)}, nil
+	}
+}
+
+func setFlag(f *pflag.Flag, vals []string, source string) error {
+	if len(vals) > 1 && !isList(f) {
+		return fmt.Errorf("%s: %s takes one value, got %d", source, f.Name, len(vals))
+	}
+	for _, v := range vals {
+		if err := f.Value.Set(v); err != nil {
+			return fmt.Errorf("%s: %s %q is invalid: %v", source, f.Name, v, err)
+		}
+	}
+	f.Changed = len(vals) > 0
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/reconciler"
+)
+
+// options holds every setting of the vpcroute commands. Each one is a flag,
+// a VPCROUTE_* environment variable and a key of the config file.
+type options struct {
+	Config           string
+	Provider         string
+	Endpoint         string
+	MetadataEndpoint string
+	Region           string
+	InstanceID       string
+	VPCID            string
+	VPCCIDRs         []string
+	ClusterCIDR      string
+	ClusterName      string
+	RouteTables      []string
+	RAMRole          string
+	DockerHost       string
+	Networks         []string
+	Subnets          []string
+	ForwardPolicy    string
+	HostConfig       bool
+	Policy           string
+	Timeout          time.Duration
+	LogLevel         string
+	LogFormat        string
+	Output           string
+	Remove           bool
+	ProcSys          string
+	StateDir         string
+}
+
+// addGlobalFlags registers the flags every command shares.
+func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Config, "config", DefaultConfigPath, "YAML config file; keys are flag names")
+	fs.StringVar(&o.Provider, "provider", "aliyun", "cloud provider: aliyun")
+	fs.StringVar(&o.Endpoint, "endpoint", "", "one URL for all of the provider's APIs (simulator or private endpoint); default: the provider's regional HTTPS endpoint")
+	fs.StringVar(&o.MetadataEndpoint, "metadata-endpoint", "", "instance metadata base URL (default: the provider's metadata service)")
+	fs.StringVar(&o.Region, "region", "", "region (default: from metadata)")
+	fs.StringVar(&o.InstanceID, "instance-id", "", "this host's instance ID (default: from metadata)")
+	fs.StringVar(&o.VPCID, "vpc-id", "", "the VPC's ID (default: from metadata)")
+	fs.StringArrayVar(&o.VPCCIDRs, "vpc-cidr", nil, "the VPC's CIDR, repeatable (default: read from the cloud)")
+	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", "", "CIDR holding every host's container subnets (required), e.g. 10.0.0.0/8")
+	fs.StringVar(&o.ClusterName, "cluster-name", "default", "cluster name written into every route vpcroute owns")
+	fs.StringArrayVar(&o.RouteTables, "route-table", nil, "manage only this route table, repeatable (default: every route table of the VPC)")
+	fs.StringVar(&o.RAMRole, "ram-role", "", "RAM role of the instance (default: read from metadata when no access key is in the environment)")
+	fs.StringVar(&o.DockerHost, "docker-host", "", "Docker API address (default: DOCKER_HOST or the local socket)")
+	fs.StringArrayVar(&o.Networks, "network", nil, "also route this Docker bridge network, repeatable")
+	fs.StringArrayVar(&o.Subnets, "subnet", nil, "route this local subnet instead of asking Docker, repeatable")
+	fs.StringVar(&o.ForwardPolicy, "forward-policy", "keep", "iptables FORWARD policy: keep (narrow ACCEPT rules only) or accept (the blunt fix)")
+	fs.BoolVar(&o.HostConfig, "host-config", true, "configure this host (ip_forward, iptables); false where another tool owns them")
+	fs.StringVar(&o.Policy, "policy", "sync", "route policy: sync (create and delete own stale routes) or upsert-only")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")
+	fs.StringVar(&o.ProcSys, "proc-sys", "/proc/sys", "sysctl tree (for tests)")
+	fs.StringVar(&o.StateDir, "state-dir", "/run/vpcroute", "where vpcroute notes what it changed on this host")
+	_ = fs.MarkHidden("proc-sys")
+}
+
+// parsed is options after validation, in the types the packages take.
+type parsed struct {
+	clusterCIDR netip.Prefix
+	vpcCIDRs    []netip.Prefix
+	subnets     []netip.Prefix
+	policy      reconciler.Policy
+	forwardAll  bool
+}
+
+// validate checks every option and returns a one-line error naming the
+// first bad one. It reads nothing and changes nothing.
+func (o *options) validate() (parsed, error) {
+	var p parsed
+	var err error
+	if o.Provider != "aliyun" {
+		return p, fmt.Errorf("provider %q is invalid: expected aliyun", o.Provider)
+	}
+	if o.ClusterCIDR == "" {
+		return p, fmt.Errorf("cluster-cidr is required: give the CIDR that holds every host's container subnets, e.g. --cluster-cidr 10.0.0.0/8")
+	}
+	if p.clusterCIDR, err = parseCIDR("cluster-cidr", o.ClusterCIDR); err != nil {
+		return p, err
+	}
+	if err := cloud.ValidateClusterName(o.ClusterName); err != nil {
+		return p, err
+	}
+	for _, s := range o.VPCCIDRs {
+		v, err := parseCIDR("vpc-cidr", s)
+		if err != nil {
+			return p, err
+		}
+		p.vpcCIDRs = append(p.vpcCIDRs, v)
+	}
+	for _, s := range o.Subnets {
+		v, err := parseCIDR("subnet", s)
+		if err != nil {
+			return p, err
+		}
+		p.subnets = append(p.subnets, v)
+	}
+	if p.policy, err = reconciler.PolicyByName(o.Policy); err != nil {
+		return p, err
+	}
+	switch o.ForwardPolicy {
+	case "keep":
+	case "accept":
+		p.forwardAll = true
+	default:
+		return p, fmt.Errorf("forward-policy %q is invalid: expected keep or accept", o.ForwardPolicy)
+	}
+	if o.Timeout <= 0 {
+		return p, fmt.Errorf("timeout %s is invalid: expected a positive duration such as 5m", o.Timeout)
+	}
+	switch o.LogFormat {
+	case "console", "json":
+	default:
+		return p, fmt.Errorf("log-format %q is invalid: expected console or json", o.LogFormat)
+	}
+	return p, nil
+}
+
+// parseCIDR parses an IPv4 CIDR with no host bits set.
+func parseCIDR(field, s string) (netip.Prefix, error) {
+	pfx, err := netip.ParsePrefix(s)
+	if err != nil || !pfx.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%s %q is invalid: expected an IPv4 CIDR such as 10.0.0.0/8", field, s)
+	}
+	if pfx != pfx.Masked() {
+		return netip.Prefix{}, fmt.Errorf("%s %q is invalid: host bits are set; expected %s", field, s, pfx.Masked())
+	}
+	return pfx, nil
+}

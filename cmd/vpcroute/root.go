@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// newRootCommand builds the command tree. Output and the environment are
+// passed in so tests run it in-process without global state.
+func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	o := &options{}
+	root := &cobra.Command{
+		Use:           "vpcroute",
+		Short:         "Route Docker container subnets through the VPC route table, and keep them routed",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Name() == "version" {
+				return nil
+			}
+			explicit := cmd.Flags().Changed("config")
+			if v, ok := lookupEnv(envName("config")); ok && !explicit {
+				o.Config, explicit = v, true
+			}
+			if err := bindSources(cmd.Flags(), o.Config, explicit, lookupEnv); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	o.addGlobalFlags(root.PersistentFlags())
+	root.AddCommand(
+		newSyncCommand(o),
+		newPlanCommand(o),
+		newCleanupCommand(o),
+		newVersionCommand(),
+	)
+	return root
+}
+
+// newLogger builds the zap logger the options ask for, writing to stderr.
+func newLogger(o *options) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(o.LogLevel)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("log-level %q is invalid: expected debug, info, warn or error", o.LogLevel)}
+	}
+	var enc zapcore.Encoder
+	if o.LogFormat == "json" {
+		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	} else {
+		cfg := zap.NewDevelopmentEncoderConfig()
+		cfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+		enc = zapcore.NewConsoleEncoder(cfg)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.Lock(os.Stderr), level)), nil
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "vpcroute %s\n", version)
+			return err
+		},
+	}
+}
