@@ -51,7 +51,7 @@ func TestSyncConfiguresHostInNetns(t *testing.T) {
 	vpcroute := func(args ...string) (string, error) {
 		all := append(args, "--endpoint", url, "--metadata-endpoint", url+"/sim/v1/instances/i-aaa",
 			"--cluster-name", "lab", "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.0/24", "--state-dir", stateDir,
-			"--config", "/nonexistent/config.yaml")
+			"--config", emptyConfig)
 		cmd := exec.Command("ip", inNS(append([]string{filepath.Join(binDir, "vpcroute")}, all...)...)...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 		var buf bytes.Buffer

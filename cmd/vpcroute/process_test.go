@@ -24,7 +24,7 @@ import (
 // the simulator's own; metadata is asked per instance through the
 // simulator's /sim/v1/instances/<id> prefix.
 
-var binDir string
+var binDir, emptyConfig string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "vpcroute-bin-")
@@ -39,6 +39,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// An empty config file keeps the tests off /etc/vpcroute/config.yaml.
+	emptyConfig = filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(emptyConfig, nil, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
@@ -125,10 +131,12 @@ func (s *simProc) stats(t *testing.T) sim.Stats {
 }
 
 func (s *simProc) entries(t *testing.T) []sim.Entry {
-	var tables []sim.Table
-	s.getJSON(t, "/sim/v1/routes", &tables)
+	var resp struct {
+		Tables []sim.Table `json:"tables"`
+	}
+	s.getJSON(t, "/sim/v1/routes", &resp)
 	var out []sim.Entry
-	for _, tb := range tables {
+	for _, tb := range resp.Tables {
 		out = append(out, tb.Entries...)
 	}
 	return out
@@ -156,9 +164,9 @@ func (s *simProc) vpcroute(t *testing.T, instance string, env []string, args ...
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	base := []string{"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/" + instance,
-		"--cluster-name", "lab", "--config", "/nonexistent/vpcroute.yaml"}
+		"--cluster-name", "lab", "--config", emptyConfig}
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "vpcroute"), append(args, base...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "VPCROUTE_CONFIG=/nonexistent",
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
