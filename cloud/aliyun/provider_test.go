@@ -382,3 +382,20 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("no scheme must mean HTTPS, got %s %s", s, d)
 	}
 }
+
+func TestBatchWithOneEntryHeldElsewhere(t *testing.T) {
+	f := newFixture(t, func(topo *sim.Topology) {
+		topo.RouteTables[0].Routes = append(topo.RouteTables[0].Routes,
+			sim.RouteSpec{Destination: "10.0.1.0/24", NextHopType: "VpnGateway", NextHopID: "vpn-1", Name: "vpn"})
+	})
+	p := f.provider(t, "i-aaa")
+	rs := []cloud.Route{route("10.0.0.0/24", "i-aaa"), route("10.0.1.0/24", "i-aaa"), route("10.0.2.0/24", "i-aaa")}
+	err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, rs)
+	if err == nil || !strings.Contains(err.Error(), "10.0.1.0/24") || !strings.Contains(err.Error(), "VpnGateway/vpn-1") {
+		t.Errorf("err = %v", err)
+	}
+	got := ownedRoutes(t, p, "vtb-lab")
+	if _, ok := got["10.0.0.0/24"]; !ok || len(got) != 2 {
+		t.Errorf("owned = %v, want the two free destinations", got)
+	}
+}

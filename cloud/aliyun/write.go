@@ -76,53 +76,66 @@ func (p *Provider) createOne(ctx context.Context, tableID, cluster string, r clo
 	return nil
 }
 
-// createBatch sends CreateRouteEntries and re-sends the entries that failed
-// with a retryable code until they succeed or the retry budget is spent.
+// createBatch sends CreateRouteEntries for up to maxBatch entries.
 func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chunk []cloud.Route) error {
-	todo := chunk
+	// A duplicate is checked by waitAvailable: ours is success, another
+	// next hop an error.
+	return p.sendBatch(ctx, "CreateRouteEntries", "create", tableID, chunk, codeDuplicate,
+		func(todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
+			req := vpc.CreateCreateRouteEntriesRequest()
+			entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
+			for _, r := range todo {
+				entries = append(entries, vpc.CreateRouteEntriesRouteEntries{
+					RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "IPv4",
+					NextHopType: r.Target.Kind, NextHop: r.Target.ID,
+					Name: entryName(cluster), Description: entryDescription(cluster, r.Target.ID),
+					Describption: entryDescription(cluster, r.Target.ID),
+				})
+			}
+			req.RouteEntries = &entries
+			p.log.Info("creating routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+			resp, err := p.api.CreateRouteEntries(req)
+			if err != nil {
+				return nil, err
+			}
+			return resp.FailedRouteEntries, nil
+		})
+}
+
+// sendBatch sends a batch call and re-sends the entries that failed with a
+// retryable code until they succeed or the retry budget is spent. Entries
+// failing with done count as success.
+func (p *Provider) sendBatch(ctx context.Context, action, verb, tableID string, routes []cloud.Route, done string,
+	send func([]cloud.Route) ([]vpc.FailedRouteEntriesItem, error)) error {
+	todo := routes
 	var final []error
-	_, err := callRetry(ctx, p, "CreateRouteEntries", func() (struct{}, error) {
-		req := vpc.CreateCreateRouteEntriesRequest()
-		entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
-		for _, r := range todo {
-			entries = append(entries, vpc.CreateRouteEntriesRouteEntries{
-				RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "IPv4",
-				NextHopType: r.Target.Kind, NextHop: r.Target.ID,
-				Name: entryName(cluster), Description: entryDescription(cluster, r.Target.ID),
-				Describption: entryDescription(cluster, r.Target.ID),
-			})
-		}
-		req.RouteEntries = &entries
-		p.log.Info("creating routes", zap.String("table", tableID), zap.Int("count", len(todo)))
-		resp, err := p.api.CreateRouteEntries(req)
+	_, err := callRetry(ctx, p, action, func() (struct{}, error) {
+		failed, err := send(todo)
 		if err != nil {
 			return struct{}{}, err
 		}
 		var retry []cloud.Route
 		var retryCode string
-		for _, f := range resp.FailedRouteEntries {
+		for _, f := range failed {
 			r, ok := findByDestination(todo, f.DstCidrBlock)
 			switch {
-			case !ok:
-				final = append(final, fmt.Errorf("create route %s in %s: %s: %s", f.DstCidrBlock, tableID, f.FailedCode, oneLine(f.FailedMessage)))
-			case f.FailedCode == codeDuplicate:
-				// Checked by waitAvailable.
-			case retryableCode(f.FailedCode):
+			case f.FailedCode == done:
+			case ok && retryableCode(f.FailedCode):
 				retry, retryCode = append(retry, r), f.FailedCode
 			default:
-				final = append(final, fmt.Errorf("create route %s in %s: %w", r.Destination, tableID,
-					&APIError{Action: "CreateRouteEntries", Code: f.FailedCode, Status: 400, Message: f.FailedMessage}))
+				final = append(final, fmt.Errorf("%s route %s in %s: %w", verb, f.DstCidrBlock, tableID,
+					&APIError{Action: action, Code: f.FailedCode, Status: 400, Message: f.FailedMessage}))
 			}
 		}
 		todo = retry
 		if len(retry) > 0 {
-			return struct{}{}, &APIError{Action: "CreateRouteEntries", Code: retryCode, Status: 400,
+			return struct{}{}, &APIError{Action: action, Code: retryCode, Status: 400,
 				Message: fmt.Sprintf("%d entries to retry", len(retry))}
 		}
 		return struct{}{}, nil
 	})
 	if err != nil {
-		final = append(final, fmt.Errorf("create %d routes in %s: %w", len(todo), tableID, err))
+		final = append(final, fmt.Errorf("%s %d routes in %s: %w", verb, len(todo), tableID, err))
 	}
 	return errors.Join(final...)
 }
@@ -224,45 +237,23 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		}
 		return nil
 	}
-	todo := chunk
-	var final []error
-	_, err := callRetry(ctx, p, "DeleteRouteEntries", func() (struct{}, error) {
-		req := vpc.CreateDeleteRouteEntriesRequest()
-		entries := make([]vpc.DeleteRouteEntriesRouteEntries, 0, len(todo))
-		for _, r := range todo {
-			entries = append(entries, vpc.DeleteRouteEntriesRouteEntries{
-				RouteTableId: tableID, RouteEntryId: r.ID, DstCidrBlock: r.Destination.String(), NextHop: r.Target.ID,
-			})
-		}
-		req.RouteEntries = &entries
-		p.log.Info("deleting routes", zap.String("table", tableID), zap.Int("count", len(todo)))
-		resp, err := p.api.DeleteRouteEntries(req)
-		if err != nil {
-			return struct{}{}, err
-		}
-		var retry []cloud.Route
-		var retryCode string
-		for _, f := range resp.FailedRouteEntries {
-			r, ok := findByDestination(todo, f.DstCidrBlock)
-			switch {
-			case f.FailedCode == codeEntryNotFound:
-			case ok && retryableCode(f.FailedCode):
-				retry, retryCode = append(retry, r), f.FailedCode
-			default:
-				final = append(final, fmt.Errorf("delete route %s in %s: %s: %s", f.DstCidrBlock, tableID, f.FailedCode, oneLine(f.FailedMessage)))
+	return p.sendBatch(ctx, "DeleteRouteEntries", "delete", tableID, chunk, codeEntryNotFound,
+		func(todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
+			req := vpc.CreateDeleteRouteEntriesRequest()
+			entries := make([]vpc.DeleteRouteEntriesRouteEntries, 0, len(todo))
+			for _, r := range todo {
+				entries = append(entries, vpc.DeleteRouteEntriesRouteEntries{
+					RouteTableId: tableID, RouteEntryId: r.ID, DstCidrBlock: r.Destination.String(), NextHop: r.Target.ID,
+				})
 			}
-		}
-		todo = retry
-		if len(retry) > 0 {
-			return struct{}{}, &APIError{Action: "DeleteRouteEntries", Code: retryCode, Status: 400,
-				Message: fmt.Sprintf("%d entries to retry", len(retry))}
-		}
-		return struct{}{}, nil
-	})
-	if err != nil {
-		final = append(final, fmt.Errorf("delete %d routes in %s: %w", len(todo), tableID, err))
-	}
-	return errors.Join(final...)
+			req.RouteEntries = &entries
+			p.log.Info("deleting routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+			resp, err := p.api.DeleteRouteEntries(req)
+			if err != nil {
+				return nil, err
+			}
+			return resp.FailedRouteEntries, nil
+		})
 }
 
 // waitAvailable polls the table until every route of want is Available and
