@@ -43,7 +43,7 @@ unit:
 	$(GO) test -race -count=1 -short ./...
 
 demo: deps build
-	$(GO) run ./examples/lab/demo --bin $(BIN)
+	$(GO) run ./examples/lab/demo --bin-dir $(CURDIR)/$(BIN)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,20 @@
+// Package lab builds a small simulated cloud VPC on one machine and drives
+// vpcroute against it with real packets.
+//
+// The lab is made of network namespaces: one plays the VPC router (a bridge
+// "vsw" as the vswitch, the router's address 192.168.1.253, and a kernel
+// routing table that stands in for the VPC route table) and one per cloud
+// host (192.168.1.196, .197, …), each running its own real dockerd with its
+// own bip (10.0.0.1/24, 10.1.0.1/24, …) and one busybox container.
+// vpcroute-sim runs inside the router namespace: it serves the Alibaba VPC,
+// ECS and metadata APIs on the router's address, and turns every Available
+// route entry into a kernel route there, so an entry "10.1.0.0/24 -> i-bbb"
+// really moves packets to host B. vpcroute runs inside each host namespace.
+//
+// Nothing is created in the root network namespace: no addresses, routes,
+// iptables rules or sysctls. Every run uses unique names (a prefix, the PID
+// and a random suffix) and Close tears everything down: dockerds,
+// containers, the simulator, namespaces and temporary directories. A
+// detached reaper process does the same if the owning process dies without
+// calling Close (panic, test timeout, SIGKILL).
+package lab

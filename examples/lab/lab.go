@@ -1,0 +1,309 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Host is one simulated cloud host: a network namespace on the vswitch with
+// its own dockerd and container.
+type Host struct {
+	HostPlan
+	// Netns is the host's network namespace name.
+	Netns string
+	// Dir holds the host's dockerd state, sockets and logs.
+	Dir string
+	// DockerHost is the host's Docker API address ("unix:///…/docker.sock").
+	DockerHost string
+
+	mu          sync.Mutex
+	containerIP netip.Addr
+	baseline    string
+	dockerd     *dockerd
+}
+
+// ContainerIP is the current address of the host's container.
+func (h *Host) ContainerIP() netip.Addr {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.containerIP
+}
+
+func (h *Host) setContainerIP(a netip.Addr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.containerIP = a
+}
+
+// BaselineIptables is the host's normalized iptables-save as dockerd alone
+// left it, taken once its container was running and before any vpcroute run.
+func (h *Host) BaselineIptables() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.baseline
+}
+
+func (h *Host) dockerdLog() string { return filepath.Join(h.Dir, "dockerd.log") }
+
+// Lab is a running lab. Its methods are safe for concurrent use, except
+// RestartDocker on a host while others use that host.
+type Lab struct {
+	// ID is the run's unique id; every name of the run starts with it.
+	ID string
+	// Dir is the run's temporary directory.
+	Dir string
+	// Router is the VPC router's network namespace.
+	Router string
+	// Hosts are the lab's hosts, Hosts[i].Index == i.
+	Hosts []*Host
+	// InitialRoutes is GET /sim/v1/routes right after the extra routes were
+	// put in, before any vpcroute run (nil without a simulator).
+	InitialRoutes []byte
+
+	cfg       Config
+	log       *zap.Logger
+	sim       *simProc
+	reaper    *reaper
+	sigCh     chan os.Signal
+	closed    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// requiredTools are the programs the lab runs; Up checks them first so a
+// missing package is one clear error, not a failure halfway.
+var requiredTools = []string{"ip", "nsenter", "dockerd", "docker", "containerd", "iptables", "iptables-save", "sh", "awk", "stat"}
+
+// Up builds a lab: namespaces, vswitch, dockerds and containers, and the
+// simulator when cfg.BinDir is set. On any failure it tears down what it
+// built and returns the error. The caller must Close the lab.
+func Up(ctx context.Context, cfg Config) (*Lab, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("lab config: %w", err)
+	}
+	if cfg.BinDir != "" {
+		// The binaries run through nsenter; a relative path would depend
+		// on the caller's working directory (go test runs in the package's).
+		abs, err := filepath.Abs(cfg.BinDir)
+		if err != nil {
+			return nil, fmt.Errorf("lab config: bin dir %q: %w", cfg.BinDir, err)
+		}
+		cfg.BinDir = abs
+	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("the lab needs root: it creates network namespaces, runs dockerd and changes iptables inside the namespaces")
+	}
+	var missing []string
+	for _, t := range requiredTools {
+		if _, err := exec.LookPath(t); err != nil {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("lab tools missing from PATH: %s (Debian packages: docker.io iptables iproute2 busybox-static)", strings.Join(missing, ", "))
+	}
+	image, err := busyboxImage()
+	if err != nil {
+		return nil, err
+	}
+	id, err := newRunID(cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.WorkDir, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lab dir: %w", err)
+	}
+	l := &Lab{
+		ID: id, Dir: dir, Router: id + "-r",
+		cfg: cfg, log: cfg.Logger.With(zap.String("lab", id)),
+		closed: make(chan struct{}),
+	}
+	// The reaper comes before anything it would have to clean.
+	if l.reaper, err = startReaper(id, dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	if !cfg.NoSignalHandler {
+		l.handleSignals()
+	}
+	if err := l.build(ctx, image); err != nil {
+		return nil, errors.Join(err, l.Close())
+	}
+	return l, nil
+}
+
+// build does Up's work; Up tears down on error.
+func (l *Lab) build(ctx context.Context, image []byte) error {
+	start := time.Now()
+	for i := 0; i < l.cfg.Hosts; i++ {
+		p, err := PlanHost(i)
+		if err != nil {
+			return err
+		}
+		h := &Host{HostPlan: p, Netns: fmt.Sprintf("%s-h%d", l.ID, i), Dir: filepath.Join(l.Dir, fmt.Sprintf("h%d", i))}
+		h.DockerHost = "unix://" + filepath.Join(h.Dir, "docker.sock")
+		if err := os.Mkdir(h.Dir, 0o700); err != nil {
+			return fmt.Errorf("host dir: %w", err)
+		}
+		l.Hosts = append(l.Hosts, h)
+	}
+	if err := l.setupRouter(ctx); err != nil {
+		return err
+	}
+	for _, h := range l.Hosts {
+		if err := l.setupHostNetns(ctx, h); err != nil {
+			return err
+		}
+	}
+	l.log.Info("namespaces ready", zap.Duration("elapsed", time.Since(start)))
+	// Daemons start in parallel: each takes a moment to come up.
+	if err := l.eachHost(func(h *Host) error {
+		if err := l.startDockerd(ctx, h); err != nil {
+			return err
+		}
+		if err := l.startContainer(ctx, h, image); err != nil {
+			return err
+		}
+		base, err := l.IptablesSave(ctx, h)
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		h.baseline = base
+		h.mu.Unlock()
+		return nil
+	}); err != nil {
+		return err
+	}
+	l.log.Info("dockerds and containers ready", zap.Duration("elapsed", time.Since(start)))
+	if l.cfg.BinDir == "" {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(l.Dir, "vpcroute.yaml"), []byte("{}\n"), 0o644); err != nil {
+		return fmt.Errorf("vpcroute config: %w", err)
+	}
+	if err := l.startSim(ctx); err != nil {
+		return err
+	}
+	for _, r := range l.cfg.ExtraRoutes {
+		if err := l.SimPutRoute(ctx, r); err != nil {
+			return err
+		}
+	}
+	routes, err := l.SimRoutesJSON(ctx)
+	if err != nil {
+		return err
+	}
+	l.InitialRoutes = routes
+	l.log.Info("lab up", zap.Duration("elapsed", time.Since(start)))
+	return nil
+}
+
+// eachHost runs f for every host concurrently and joins the errors.
+func (l *Lab) eachHost(f func(h *Host) error) error {
+	errs := make([]error, len(l.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range l.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(h)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// handleSignals tears the lab down on Ctrl-C, SIGTERM and SIGHUP, then
+// exits with status 130, so an interrupted demo or test leaves nothing.
+func (l *Lab) handleSignals() {
+	l.sigCh = make(chan os.Signal, 1)
+	signal.Notify(l.sigCh, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case s := <-l.sigCh:
+			fmt.Fprintf(os.Stderr, "lab %s: caught %s, tearing down\n", l.ID, s)
+			if err := l.Close(); err != nil {
+				fmt.Fprintf(os.Stderr, "lab %s: teardown: %v\n", l.ID, err)
+			}
+			os.Exit(130)
+		case <-l.closed:
+		}
+	}()
+}
+
+// Close tears the lab down: containers removed, dockerds and the simulator
+// stopped, then the sweep removes whatever is left (processes in the lab's
+// namespaces, mounts, namespaces, the run directory). It is idempotent and
+// reports anything that survived.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		l.closeErr = l.teardown()
+		close(l.closed)
+	})
+	return l.closeErr
+}
+
+func (l *Lab) teardown() error {
+	start := time.Now()
+	if l.sigCh != nil {
+		signal.Stop(l.sigCh)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	// Graceful first: removing the containers through their daemon lets
+	// containerd unmount and release everything cleanly.
+	errs = append(errs, l.eachHost(func(h *Host) error {
+		if h.dockerd == nil {
+			return nil
+		}
+		select {
+		case <-h.dockerd.exited:
+			return nil
+		default:
+		}
+		rmCtx, rmCancel := context.WithTimeout(ctx, 15*time.Second)
+		defer rmCancel()
+		var err error
+		if _, e := l.docker(rmCtx, h, nil, "rm", "-f", containerName); e != nil && !strings.Contains(e.Error(), "No such container") {
+			err = fmt.Errorf("remove container on %s: %w", h.Name, e)
+		}
+		return errors.Join(err, l.stopDockerd(h, 15*time.Second))
+	}))
+	errs = append(errs, l.stopSim(5*time.Second))
+	if err := sweep(ctx, l.ID, l.Dir); err != nil {
+		errs = append(errs, err)
+	}
+	if l.reaper != nil {
+		errs = append(errs, l.reaper.dismiss())
+	}
+	if left := Leftovers(l.cfg.WorkDir, l.ID); len(left) > 0 {
+		errs = append(errs, fmt.Errorf("lab %s: left behind after teardown: %s", l.ID, strings.Join(left, "; ")))
+	}
+	l.log.Info("lab down", zap.Duration("elapsed", time.Since(start)))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("teardown %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+func zapHost(h *Host) zap.Field { return zap.String("host", h.Name) }
+
+func zapArgs(sub string, extra []string) zap.Field {
+	return zap.Strings("args", append([]string{sub}, extra...))
+}

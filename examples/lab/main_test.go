@@ -1,0 +1,117 @@
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpcroute/vpcroute/examples/lab"
+)
+
+// The end-to-end tests share one lab per test binary: bringing up dockerds
+// costs seconds, and every test puts the lab back into the state it needs
+// first (ensureSynced, resetToUnsynced), so they do not depend on order.
+//
+// e2eHosts is three, not two, so that "exactly that host's subnet becomes
+// unreachable" has a pair of other hosts that must keep working.
+const e2eHosts = 3
+
+// legacyRoute is an unowned entry inside the cluster CIDR pointing at a lab
+// instance, as an operator's hand-made route would: the most tempting one
+// for a buggy reconciler to delete or take over.
+var legacyRoute = lab.SimRoute{
+	Table: lab.RouteTableID, Destination: "10.99.0.0/24",
+	NextHopType: "Instance", NextHopID: "i-aaa", Name: "legacy-manual",
+	Description: "added by hand in the console",
+}
+
+// unownedRoutes are every unowned entry in the e2e lab's table.
+var unownedRoutes = []lab.SimRoute{lab.InternetRoute, lab.VPNRoute, legacyRoute}
+
+var shared struct {
+	once   sync.Once
+	lab    *lab.Lab
+	err    error
+	binDir string // removed after the run when we built it
+	built  bool
+}
+
+// TestMain tears the shared lab down after every test, whatever happened to
+// them; the lab's reaper covers the cases where this never runs (panic,
+// test timeout, SIGKILL).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.lab != nil {
+		if err := shared.lab.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e lab teardown: %v\n", err)
+			code = 1
+		}
+	}
+	if shared.built {
+		if err := os.RemoveAll(shared.binDir); err != nil {
+			fmt.Fprintf(os.Stderr, "remove built binaries: %v\n", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// sharedLab brings the e2e lab up on first use: it builds vpcroute and
+// vpcroute-sim (or uses $LAB_BIN_DIR), then starts three hosts and the
+// simulator with the unowned entries in place before any vpcroute run.
+func sharedLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	needRoot(t)
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		shared.binDir = os.Getenv("LAB_BIN_DIR")
+		if shared.binDir == "" {
+			dir, err := os.MkdirTemp("", "vpcroute-lab-bin-")
+			if err != nil {
+				shared.err = err
+				return
+			}
+			shared.binDir, shared.built = dir, true
+			wd, err := os.Getwd()
+			if err != nil {
+				shared.err = err
+				return
+			}
+			mod, err := lab.ModuleDir(ctx, wd)
+			if err != nil {
+				shared.err = err
+				return
+			}
+			start := time.Now()
+			if err := lab.BuildBinaries(ctx, mod, shared.binDir); err != nil {
+				shared.err = err
+				return
+			}
+			fmt.Fprintf(os.Stderr, "e2e: built vpcroute and vpcroute-sim in %s\n", time.Since(start).Round(time.Millisecond))
+		}
+		start := time.Now()
+		shared.lab, shared.err = lab.Up(ctx, lab.Config{
+			Hosts:       e2eHosts,
+			BinDir:      shared.binDir,
+			Prefix:      "vre",
+			ExtraRoutes: []lab.SimRoute{lab.VPNRoute, legacyRoute},
+			Logger:      testLogger(),
+		})
+		if shared.err == nil {
+			fmt.Fprintf(os.Stderr, "e2e: lab %s up in %s\n", shared.lab.ID, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if shared.err != nil {
+		t.Fatalf("e2e lab: %v", shared.err)
+	}
+	return shared.lab
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,98 @@
+package lab
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSweepRefusesForeignPaths: the sweep deletes directories and kills
+// processes, so it must refuse anything that is not a run's own directory.
+func TestSweepRefusesForeignPaths(t *testing.T) {
+	parent := t.TempDir()
+	keep := filepath.Join(parent, "keep")
+	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ id, dir string }{
+		{"vrl1", parent},                    // directory not named after the run
+		{"", filepath.Join(parent, "")},     // empty id
+		{"a/b", filepath.Join(parent, "b")}, // id with a slash
+		{"vrl1", "vrl1"},                    // relative directory
+	}
+	for _, tc := range tests {
+		err := sweep(context.Background(), tc.id, tc.dir)
+		if err == nil || exitCode(err) != 2 {
+			t.Errorf("sweep(%q, %q) = %v, want refusal (exit 2)", tc.id, tc.dir, err)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("a refused sweep removed files: %v", err)
+	}
+}
+
+// TestSweepRemovesRun: the sweep kills the processes living in the run's
+// namespaces, deletes the namespaces and the directory, and leaves alone a
+// process of the root namespace even when its command line names the run.
+func TestSweepRemovesRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates a network namespace (CI runs as root)")
+	}
+	id, err := newRunID("vrs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), id)
+	if err := os.MkdirAll(filepath.Join(dir, "h0", "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ns := id + "-h0"
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+
+	inNS := exec.Command("nsenter", "--net="+nsPath(ns), "--", "sleep", "600")
+	if err := inNS.Start(); err != nil {
+		t.Fatal(err)
+	}
+	inNSDone := make(chan error, 1)
+	go func() { inNSDone <- inNS.Wait() }()
+	// A root-namespace process that merely mentions the run directory.
+	bystander := exec.Command("sh", "-c", "sleep 600", "bystander", dir)
+	if err := bystander.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bystander.Process.Kill(); _ = bystander.Wait() })
+
+	if err := sweep(context.Background(), id, dir); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	select {
+	case err := <-inNSDone:
+		if ws, ok := inNS.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+			t.Errorf("process in the run's namespace ended with %v, want killed", err)
+		}
+	case <-time.After(5 * time.Second):
+		_ = inNS.Process.Kill()
+		t.Error("process in the run's namespace survived the sweep")
+	}
+	if err := bystander.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the sweep killed a root-namespace process: %v", err)
+	}
+	left := Leftovers(filepath.Dir(dir), id)
+	var real []string
+	for _, l := range left {
+		if !strings.Contains(l, "bystander") && !strings.Contains(l, "sleep 600") {
+			real = append(real, l)
+		}
+	}
+	if len(real) > 0 {
+		t.Errorf("left after sweep: %v", real)
+	}
+}
