@@ -364,7 +364,7 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{Options{Endpoint: "ftp://x"}, `endpoint "ftp://x" is invalid: scheme must be http or https`},
 		{Options{Endpoint: "http://127.0.0.1:80/path"}, `endpoint "http://127.0.0.1:80/path" is invalid`},
-		{Options{MetadataEndpoint: "100.100.100.200"}, `metadata-endpoint "100.100.100.200" is invalid`},
+		{Options{MetadataEndpoint: "metadata.invalid"}, `metadata-endpoint "metadata.invalid" is invalid`},
 		{Options{RouteTables: []string{"rtb-1"}}, `route-table "rtb-1" is invalid`},
 		{Options{InstanceID: "bbb"}, `instance-id "bbb" is invalid`},
 	}
