@@ -8,6 +8,8 @@ LDFLAGS     := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages the tests and the demo run for real.
 DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump
+# iptables, ip, nsenter and dockerd live in sbin, which some shells leave out.
+export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
 export AWS_EC2_METADATA_DISABLED := true
 
