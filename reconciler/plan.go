@@ -81,20 +81,6 @@ type Refusal struct {
 // Empty reports whether the plan changes nothing.
 func (c Changes) Empty() bool { return len(c.Create) == 0 && len(c.Delete) == 0 }
 
-// Blocked reports whether any desired route cannot be written: refused or
-// held by an entry vpcroute does not own.
-func (c Changes) Blocked() bool {
-	if len(c.Refused) > 0 {
-		return true
-	}
-	for _, cf := range c.Conflicts {
-		if cf.Blocking() {
-			return true
-		}
-	}
-	return false
-}
-
 // Calculate computes the changes that bring the tables to the desired
 // routes. It never changes or deletes an entry not owned by in.Cluster.
 func Calculate(in PlanInput) Changes {

@@ -202,36 +202,12 @@ func TestChangesJSON(t *testing.T) {
 func TestBlocked(t *testing.T) {
 	in := base()
 	in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.1.0.128/25", vpn, "vpn"))
-	if Calculate(in).Blocked() {
-		t.Error("a shadow conflict must not block")
+	if err := Calculate(in).Problem(); err != nil {
+		t.Errorf("a shadow conflict must not block: %v", err)
 	}
 	in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.1.0.0/24", vpn, "vpn"))
-	if !Calculate(in).Blocked() {
+	if Calculate(in).Problem() == nil {
 		t.Error("an occupied destination must block")
-	}
-}
-
-func TestValidateSubnets(t *testing.T) {
-	vpc := []netip.Prefix{pfx("192.168.0.0/16")}
-	tests := []struct {
-		name    string
-		subnets []netip.Prefix
-		cluster netip.Prefix
-		wantErr string
-	}{
-		{"ok", []netip.Prefix{pfx("10.0.0.0/24")}, pfx("10.0.0.0/8"), ""},
-		{"overlaps VPC", []netip.Prefix{pfx("192.168.3.0/24")}, pfx("192.168.0.0/16"), "overlaps the VPC CIDR 192.168.0.0/16"},
-		{"outside cluster", []netip.Prefix{pfx("172.17.0.0/16")}, pfx("10.0.0.0/8"), "outside the cluster CIDR"},
-		{"two overlapping local", []netip.Prefix{pfx("10.0.0.0/24"), pfx("10.0.0.0/16")}, pfx("10.0.0.0/8"), "overlaps 10.0.0.0/24"},
-		{"no cluster CIDR", []netip.Prefix{pfx("10.0.0.0/24")}, netip.Prefix{}, "no cluster CIDR"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := ValidateSubnets(tt.subnets, tt.cluster, vpc, nil)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("err = %v, want %q", err, tt.wantErr)
-			}
-		})
 	}
 }
 

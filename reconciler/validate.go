@@ -2,14 +2,8 @@ package reconciler
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
-
-	"github.com/vpcroute/vpcroute/cloud"
 )
-
-// placeholderTarget stands in for this host before its identity is known.
-var placeholderTarget = cloud.Target{Kind: cloud.TargetInstance, ID: "self"}
 
 // validateDesired splits desired routes into the ones that may be written
 // and the ones refused: not IPv4, outside the cluster CIDR, overlapping the
@@ -58,19 +52,4 @@ func refuseReason(in PlanInput, d Desired, accepted []Desired) string {
 		}
 	}
 	return ""
-}
-
-// ValidateSubnets checks local subnets before anything is changed and
-// returns one line for the first one that cannot be routed.
-func ValidateSubnets(subnets []netip.Prefix, clusterCIDR netip.Prefix, vpcCIDRs, subnetCIDRs []netip.Prefix) error {
-	in := PlanInput{ClusterCIDR: clusterCIDR, VPCCIDRs: vpcCIDRs, SubnetCIDRs: subnetCIDRs}
-	var accepted []Desired
-	for _, s := range subnets {
-		d := Desired{Destination: s, Target: placeholderTarget}
-		if reason := refuseReason(in, d, accepted); reason != "" {
-			return fmt.Errorf("refusing to route: %s", reason)
-		}
-		accepted = append(accepted, d)
-	}
-	return nil
 }
