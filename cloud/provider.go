@@ -44,4 +44,8 @@ type Provider interface {
 	// DeleteRoutes deletes the routes from table. Implementations re-check
 	// ownership against cluster just before sending a delete.
 	DeleteRoutes(ctx context.Context, tableID, cluster string, routes []Route) error
+	// GoneTargets returns those of targets whose instance the cloud
+	// confirms is gone (released, terminated, not found). A target in
+	// doubt (stopped, any error) is never returned: deletion depends on it.
+	GoneTargets(ctx context.Context, targets []Target) ([]Target, error)
 }
