@@ -37,6 +37,11 @@ type PlanInput struct {
 	Scope []cloud.Target
 	// Policy decides whether deletions are planned.
 	Policy Policy
+	// Replace lets the plan move an owned entry that points at another
+	// target to the desired one (delete, then create) instead of reporting
+	// a conflict. Only the leader sets it: it sees every host's claim, so an
+	// owned entry it does not desire is stale, not another host's.
+	Replace bool
 }
 
 // Changes is the plan: what to create, what to delete, and what was not
@@ -129,6 +134,10 @@ func planDesired(ch *Changes, in PlanInput, table string, entries []cloud.Route,
 		ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
 	case exact.OwnedBy(in.Cluster) && exact.Target == d.Target:
 		ch.InSync = append(ch.InSync, *exact)
+	case exact.OwnedBy(in.Cluster) && in.Replace && in.Policy != nil && in.Policy.AllowDelete() && len(in.Scope) == 0:
+		// The stale entry is deleted by the deletion pass; Apply sends
+		// deletions before creations.
+		ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
 	case exact.OwnedBy(in.Cluster):
 		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictOccupied, Desired: d, Holder: *exact,
 			Reason: fmt.Sprintf("%s in %s already points at %s for this cluster; two hosts claim it, or that host is gone (run `vpcroute sync --remove` there)", d.Destination, table, exact.Target)})

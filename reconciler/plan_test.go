@@ -109,6 +109,18 @@ func TestCalculate(t *testing.T) {
 			in.Scope = nil
 			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.0.0.0/24", iA))
 		}, "+vtb-1:10.1.0.0/24>i-bbb -vtb-1:10.0.0.0/24>i-aaa"},
+		{"leader replaces an owned entry pointing at a stale target", func(in *PlanInput) {
+			in.Scope, in.Replace = nil, true
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.1.0.0/24", iA))
+		}, "+vtb-1:10.1.0.0/24>i-bbb -vtb-1:10.1.0.0/24>i-aaa"},
+		{"replace needs deletion allowed", func(in *PlanInput) {
+			in.Scope, in.Replace, in.Policy = nil, true, PolicyUpsertOnly
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.1.0.0/24", iA))
+		}, "!occupied:10.1.0.0/24"},
+		{"replace never moves an unowned entry", func(in *PlanInput) {
+			in.Scope, in.Replace = nil, true
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.1.0.0/24", vpn, "office"))
+		}, "!occupied:10.1.0.0/24"},
 		{"no deletion without a cluster CIDR", func(in *PlanInput) {
 			in.ClusterCIDR = netip.Prefix{}
 			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.9.0.0/24", iB))

@@ -103,18 +103,30 @@ func retryable(err error) bool {
 // retryableCode reports whether a per-entry failure code (from the batch
 // calls) is worth another try.
 func retryableCode(code string) bool {
+	return busyCode(code) || throttledCode(code) || code == codeUnavailable
+}
+
+// busyCode reports whether code means the cloud refused a call because
+// another change is in flight (a conflict that clears by itself), as
+// opposed to a rate limit or server trouble.
+func busyCode(code string) bool {
 	switch code {
-	case codeTaskConflict, codeOperationConflict, codeEntryStatus, codeVpcStatus,
-		codeDistributeLock, codeUnavailable:
+	case codeTaskConflict, codeOperationConflict, codeEntryStatus, codeVpcStatus, codeDistributeLock:
 		return true
 	}
+	return false
+}
+
+// throttledCode reports whether code is a rate-limit answer (Throttling,
+// Throttling.User, Throttling.Api, ...).
+func throttledCode(code string) bool {
 	return strings.HasPrefix(code, "Throttling")
 }
 
 // throttled reports whether err is a throttling answer (counted apart in
 // stats and logs because it means the pacing is wrong, not the cloud).
 func throttled(err error) bool {
-	return strings.HasPrefix(codeOf(err), "Throttling")
+	return throttledCode(codeOf(err))
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Options configures the Alibaba Cloud provider. Zero values take the
 // production defaults; each identity field overrides what the metadata
 // service says.
 type Options struct {
-	// Endpoint is one URL for the VPC API (the simulator, or a private
-	// endpoint). Empty: the SDK's regional endpoint over HTTPS. A URL
-	// without a scheme is taken as HTTPS; plain HTTP only when given as
-	// http://.
+	// Endpoint is one URL for the VPC and ECS APIs alike (the simulator,
+	// or a private endpoint). Empty: the SDK's regional endpoints over
+	// HTTPS. A URL without a scheme is taken as HTTPS; plain HTTP only when
+	// given as http://.
 	Endpoint string
 	// MetadataEndpoint is the base URL of the instance metadata service.
 	MetadataEndpoint string
@@ -41,6 +43,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// Logger receives one line per write call and per retry.
 	Logger *zap.Logger
+	// Observer is told about every VPC and ECS API call, each retry
+	// included (metadata and credential requests are not API calls); nil
+	// means cloud.NopObserver.
+	Observer cloud.CallObserver
 }
 
 // Defaults for Options.
@@ -66,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.Observer == nil {
+		o.Observer = cloud.NopObserver{}
 	}
 	return o
 }

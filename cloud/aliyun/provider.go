@@ -1,6 +1,6 @@
 // Package aliyun is the Alibaba Cloud provider: identity from the ECS
-// metadata service, routes in VPC route tables through
-// github.com/aliyun/alibaba-cloud-sdk-go.
+// metadata service, routes in VPC route tables and instance existence from
+// ECS, through github.com/aliyun/alibaba-cloud-sdk-go.
 package aliyun
 
 import (
@@ -12,6 +12,7 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 	"go.uber.org/zap"
 
@@ -24,7 +25,10 @@ const Name = "aliyun"
 // Provider implements cloud.Provider for Alibaba Cloud VPC route tables.
 type Provider struct {
 	opts Options
+	// api and ecs are the SDK clients behind observedVPC/observedECS, so
+	// every call reaches opts.Observer.
 	api  vpcAPI
+	ecs  ecsAPI
 	self cloud.Instance
 	log  *zap.Logger
 
@@ -52,23 +56,40 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	config := sdk.NewConfig().WithScheme("HTTPS").WithTimeout(opts.CallTimeout).WithAutoRetry(false)
-	client, err := vpc.NewClientWithOptions(self.Region, config, creds)
+	scheme, domain := "HTTPS", ""
+	if opts.Endpoint != "" {
+		scheme, domain, _ = parseEndpoint(opts.Endpoint) // validated above
+	}
+	// Each client gets its own config: the SDK keeps per-client state
+	// (transport, timeouts) hanging off it.
+	config := func() *sdk.Config {
+		return sdk.NewConfig().WithScheme(scheme).WithTimeout(opts.CallTimeout).WithAutoRetry(false)
+	}
+	vpcClient, err := vpc.NewClientWithOptions(self.Region, config(), creds)
 	if err != nil {
 		return nil, fmt.Errorf("create VPC client for region %s: %w", self.Region, err)
 	}
-	if opts.Endpoint != "" {
-		scheme, domain, _ := parseEndpoint(opts.Endpoint) // validated above
-		client.Domain = domain
-		config.Scheme = scheme
+	ecsClient, err := ecs.NewClientWithOptions(self.Region, config(), creds)
+	if err != nil {
+		return nil, fmt.Errorf("create ECS client for region %s: %w", self.Region, err)
 	}
-	return newWithAPI(opts, client, self), nil
+	if domain != "" {
+		// One endpoint serves both APIs (the simulator, a private gateway).
+		vpcClient.Domain = domain
+		ecsClient.Domain = domain
+	}
+	return newWithAPI(opts, vpcClient, ecsClient, self), nil
 }
 
-// newWithAPI assembles a provider around an API implementation.
-func newWithAPI(opts Options, api vpcAPI, self cloud.Instance) *Provider {
+// newWithAPI assembles a provider around API implementations, putting the
+// call observer in front of them.
+func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, self cloud.Instance) *Provider {
 	opts = opts.withDefaults()
-	return &Provider{opts: opts, api: api, self: self, log: opts.Logger}
+	return &Provider{
+		opts: opts, self: self, log: opts.Logger,
+		api: observedVPC{api: api, obs: opts.Observer},
+		ecs: observedECS{api: ecsClient, obs: opts.Observer},
+	}
 }
 
 // resolveIdentity reads what the options do not give from metadata.
