@@ -139,25 +139,6 @@ func TestGoneTargetsErrorReportsNothing(t *testing.T) {
 	}
 }
 
-func TestGoneTargetsErrorInSecondBatch(t *testing.T) {
-	f := newFixture(t, nil)
-	p := f.provider(t, "i-aaa")
-	// The first call succeeds, the second (IDs 101..) fails for good.
-	if err := f.sim.AddFault(sim.FaultRule{Action: "DescribeInstances", Code: "InvalidParameter", Count: 1}); err != nil {
-		t.Fatal(err)
-	}
-	var in []cloud.Target
-	for i := range 150 {
-		in = append(in, instanceTarget(fmt.Sprintf("i-gone%03d", i)))
-	}
-	// The fault fires on the first call instead; either way a partial
-	// answer must not leak out.
-	gone, err := p.GoneTargets(context.Background(), in)
-	if err == nil || gone != nil {
-		t.Errorf("GoneTargets = %d targets, %v; want nil and an error", len(gone), err)
-	}
-}
-
 func TestGoneTargetsRetriesThrottling(t *testing.T) {
 	f := newFixture(t, nil)
 	p := f.provider(t, "i-aaa")
@@ -224,6 +205,24 @@ func TestGoneTargetsDoubtfulAnswers(t *testing.T) {
 		}
 		if got.RegionId != "cn-zhangjiakou" || got.InstanceIds != `["i-aaa","i-bbb"]` || got.PageSize != "100" {
 			t.Errorf("request: RegionId=%q InstanceIds=%q PageSize=%q", got.RegionId, got.InstanceIds, got.PageSize)
+		}
+	})
+	t.Run("error in the second batch", func(t *testing.T) {
+		calls := 0
+		p := fakeProvider(func(*ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
+			calls++
+			if calls == 2 {
+				return nil, errors.New("connection reset")
+			}
+			return ecs.CreateDescribeInstancesResponse(), nil // none of the first 100 exists
+		})
+		var many []cloud.Target
+		for i := range 150 {
+			many = append(many, instanceTarget(fmt.Sprintf("i-gone%03d", i)))
+		}
+		gone, err := p.GoneTargets(context.Background(), many)
+		if err == nil || gone != nil || calls != 2 {
+			t.Errorf("GoneTargets = %d targets, %v after %d calls; want nil and an error: a partial answer must not leak", len(gone), err, calls)
 		}
 	})
 	t.Run("transport error", func(t *testing.T) {

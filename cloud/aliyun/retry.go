@@ -22,7 +22,9 @@ func newBackOff() backoff.BackOff {
 }
 
 // callRetry runs one API call, converting SDK errors to *APIError and
-// retrying the retryable ones until opts.RetryTimeout or ctx ends.
+// retrying the retryable ones until opts.RetryTimeout or ctx ends. Each
+// attempt is reported to opts.Observer by the observed clients fn calls
+// (observe.go), not here, so that a call is counted once with its answer.
 func callRetry[T any](ctx context.Context, p *Provider, action string, fn func() (T, error)) (T, error) {
 	attempt := 0
 	op := func() (T, error) {
