@@ -7,7 +7,7 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 LDFLAGS     := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages the tests and the demo run for real.
-DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump
+DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server
 # iptables, ip, nsenter and dockerd live in sbin, which some shells leave out.
 export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.

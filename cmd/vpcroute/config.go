@@ -29,13 +29,13 @@ func envName(flag string) string {
 // order, its VPCROUTE_* environment variable and the YAML config file. The
 // config file's keys are the flag names. Unknown keys are errors: a typo in
 // a config file must not be silently ignored.
-func bindSources(flags *pflag.FlagSet, configPath string, configExplicit bool, lookupEnv func(string) (string, bool)) error {
+func bindSources(flags *pflag.FlagSet, known map[string]bool, configPath string, configExplicit bool, lookupEnv func(string) (string, bool)) error {
 	file, err := readConfig(configPath, configExplicit)
 	if err != nil {
 		return err
 	}
 	for _, key := range sortedKeys(file) {
-		if f := flags.Lookup(key); f == nil || key == "config" {
+		if !known[key] || key == "config" {
 			return fmt.Errorf("config %s: key %q is unknown; expected a flag name such as cluster-cidr", configPath, key)
 		}
 	}

@@ -36,7 +36,7 @@ func TestBindSourcesPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := env(map[string]string{"VPCROUTE_LOG_LEVEL": "warn", "VPCROUTE_SUBNET": "10.1.0.0/24, 10.2.0.0/24"})
-	if err := bindSources(fs, cfg, true, e); err != nil {
+	if err := bindSources(fs, flagNames(fs), cfg, true, e); err != nil {
 		t.Fatal(err)
 	}
 	if o.ClusterName != "fromflag" {
@@ -76,7 +76,7 @@ func TestBindSourcesErrors(t *testing.T) {
 			if tt.config != "" {
 				path = writeConfig(t, tt.config)
 			}
-			err := bindSources(fs, path, tt.explicit, env(tt.env))
+			err := bindSources(fs, flagNames(fs), path, tt.explicit, env(tt.env))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
@@ -87,10 +87,10 @@ func TestBindSourcesErrors(t *testing.T) {
 func TestMissingConfig(t *testing.T) {
 	_, fs := testFlags()
 	missing := filepath.Join(t.TempDir(), "nope.yaml")
-	if err := bindSources(fs, missing, false, env(nil)); err != nil {
+	if err := bindSources(fs, flagNames(fs), missing, false, env(nil)); err != nil {
 		t.Errorf("missing default config must be fine: %v", err)
 	}
-	if err := bindSources(fs, missing, true, env(nil)); err == nil {
+	if err := bindSources(fs, flagNames(fs), missing, true, env(nil)); err == nil {
 		t.Error("missing explicit config must fail")
 	}
 }
@@ -127,4 +127,11 @@ func TestValidateOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flagNames is every flag of fs, as knownFlags returns for a command tree.
+func flagNames(fs *pflag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) { m[f.Name] = true })
+	return m
 }

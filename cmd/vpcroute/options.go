@@ -9,6 +9,7 @@ import (
 
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/reconciler"
+	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
 // options holds every setting of the vpcroute commands. Each one is a flag,
@@ -39,6 +40,25 @@ type options struct {
 	Remove           bool
 	ProcSys          string
 	StateDir         string
+
+	// Registry (etcd) and status settings, shared by daemon, sync --remove
+	// and status.
+	EtcdEndpoints []string
+	EtcdCert      string
+	EtcdKey       string
+	EtcdCA        string
+	EtcdUsername  string
+	EtcdPassword  string
+	StatusAddr    string
+
+	// Daemon timing.
+	Resync          time.Duration
+	Debounce        time.Duration
+	HostCheck       time.Duration
+	Heartbeat       time.Duration
+	LeaseTTL        time.Duration
+	SilentAfter     time.Duration
+	AllowMassDelete bool
 }
 
 // addGlobalFlags registers the flags every command shares.
@@ -66,6 +86,13 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&o.ProcSys, "proc-sys", "/proc/sys", "sysctl tree (for tests)")
 	fs.StringVar(&o.StateDir, "state-dir", "/run/vpcroute", "where vpcroute notes what it changed on this host")
+	fs.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "etcd endpoints of the registry, comma-separated (e.g. https://10.0.0.5:2379); empty: each daemon keeps only its own routes")
+	fs.StringVar(&o.EtcdCert, "etcd-cert-file", "", "client certificate for etcd (TLS)")
+	fs.StringVar(&o.EtcdKey, "etcd-key-file", "", "client key for etcd (TLS)")
+	fs.StringVar(&o.EtcdCA, "etcd-ca-file", "", "CA bundle that signed etcd's server certificate")
+	fs.StringVar(&o.EtcdUsername, "etcd-username", "", "etcd user (auth)")
+	fs.StringVar(&o.EtcdPassword, "etcd-password", "", "etcd password; prefer VPCROUTE_ETCD_PASSWORD or the config file (never logged)")
+	fs.StringVar(&o.StatusAddr, "status-addr", status.DefaultAddr, "address of the daemon's /status, /metrics, /healthz and /readyz (loopback unless told otherwise)")
 	_ = fs.MarkHidden("proc-sys")
 }
 
@@ -126,6 +153,11 @@ func (o *options) validate() (parsed, error) {
 	case "console", "json":
 	default:
 		return p, fmt.Errorf("log-format %q is invalid: expected console or json", o.LogFormat)
+	}
+	if len(o.EtcdEndpoints) > 0 {
+		if err := o.registryOptions().Validate(); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }

@@ -54,7 +54,12 @@ func prepare(ctx context.Context, o *options, p parsed, log *zap.Logger) (prepar
 
 // newProvider builds the configured cloud provider.
 func newProvider(ctx context.Context, o *options, p parsed, log *zap.Logger) (cloud.Provider, error) {
-	ao := aliyun.Options{
+	return newProviderObserved(ctx, o, p, log, nil)
+}
+
+// newProviderObserved builds the provider, telling obs about every API call.
+func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Logger, obs cloud.CallObserver) (cloud.Provider, error) {
+	ao := aliyun.Options{Observer: obs,
 		Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
 		Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID,
 		VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole,

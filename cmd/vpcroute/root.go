@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -30,7 +31,7 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 			if v, ok := lookupEnv(envName("config")); ok && !explicit {
 				o.Config, explicit = v, true
 			}
-			if err := bindSources(cmd.Flags(), o.Config, explicit, lookupEnv); err != nil {
+			if err := bindSources(cmd.Flags(), knownFlags(cmd.Root()), o.Config, explicit, lookupEnv); err != nil {
 				return usageError{err}
 			}
 			return nil
@@ -44,9 +45,28 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 		newSyncCommand(o),
 		newPlanCommand(o),
 		newCleanupCommand(o),
+		newDaemonCommand(o),
+		newStatusCommand(o),
 		newVersionCommand(),
 	)
 	return root
+}
+
+// knownFlags returns the name of every flag of every command: one config
+// file serves them all, so a key only the daemon reads is no error for sync.
+func knownFlags(root *cobra.Command) map[string]bool {
+	known := map[string]bool{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.PersistentFlags(), c.LocalFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return known
 }
 
 // newLogger builds the zap logger the options ask for, writing to stderr.

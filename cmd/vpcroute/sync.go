@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
+	"github.com/vpcroute/vpcroute/reconciler/registry"
 )
 
 func newSyncCommand(o *options) *cobra.Command {
@@ -49,6 +51,13 @@ func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	plan := prep.plan
+	if len(o.EtcdEndpoints) > 0 {
+		// Deregister before deleting, so that the leader does not put the
+		// routes back; register before creating, so that it keeps them.
+		if err := syncRegistry(ctx, o, plan, log); err != nil {
+			return err
+		}
+	}
 	if o.HostConfig && !o.Remove {
 		res, err := hostcfg.Apply(ctx, hostOptions(o, p, plan.Subnets, plan.Network.CIDRs), log)
 		if err != nil {
@@ -77,4 +86,45 @@ func verb(remove bool, err error) string {
 		return "removed"
 	}
 	return "synced"
+}
+
+// syncRegistry writes (or, with --remove, deletes) this host's record in
+// the registry, keeping the claim times of an existing record.
+func syncRegistry(ctx context.Context, o *options, plan reconciler.HostPlan, log *zap.Logger) error {
+	ro := o.registryOptions()
+	ro.Logger = log.Named("registry")
+	reg, err := registry.Open(ctx, ro)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = reg.Close() }() // done with it either way
+	if o.Remove {
+		if err := reg.Remove(ctx, plan.Self.ID); err != nil {
+			return fmt.Errorf("deregister %s: %w", plan.Self.ID, err)
+		}
+		log.Info("deregistered this host", zap.String("instance", plan.Self.ID))
+		return nil
+	}
+	prev, _, err := reg.Get(ctx, plan.Self.ID)
+	if err != nil {
+		return fmt.Errorf("read this host's record: %w", err)
+	}
+	since := map[netip.Prefix]time.Time{}
+	for _, c := range prev.Subnets {
+		since[c.Subnet] = c.Since
+	}
+	now := time.Now()
+	h := reconciler.Host{Instance: plan.Self.ID, Target: plan.Self.Target, PrivateIP: plan.Self.PrivateIP,
+		HostConfig: prev.HostConfig, Version: version, StatusAddr: prev.StatusAddr, LastSeen: now}
+	for _, s := range plan.Subnets {
+		t, ok := since[s]
+		if !ok || t.IsZero() {
+			t = now
+		}
+		h.Subnets = append(h.Subnets, reconciler.Claim{Subnet: s, Since: t})
+	}
+	if err := reg.Publish(ctx, h); err != nil {
+		return fmt.Errorf("register %s: %w", plan.Self.ID, err)
+	}
+	return nil
 }

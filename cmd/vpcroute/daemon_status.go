@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/vpcroute/vpcroute/reconciler"
+	"github.com/vpcroute/vpcroute/reconciler/registry"
+	"github.com/vpcroute/vpcroute/reconciler/status"
+)
+
+// leaderCacheFor bounds how often /status asks etcd who leads and what the
+// leader's last pass was.
+const leaderCacheFor = 2 * time.Second
+
+// document builds /status from what the daemon's parts know.
+func (d *daemon) document() status.Document {
+	s := d.agent.snapshot()
+	d.refreshFromRegistry()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	doc := status.Document{
+		SchemaVersion: status.SchemaVersion, Generated: time.Now().UTC(), Version: version,
+		Cluster: d.o.ClusterName, Mode: d.mode(),
+		Host: status.HostStatus{
+			Instance: d.self.ID, Target: d.self.Target, PrivateIP: d.self.PrivateIP, Subnets: s.subnets,
+			HostConfig: status.HostConfigStatus{State: s.hostConfig, LastApplied: s.lastApplied,
+				LastChange: s.lastChange, Error: s.hostErr},
+		},
+		Hosts:       d.hosts,
+		Reconcile:   d.report,
+		LastSuccess: d.lastOK,
+		API:         d.metrics.APICounts(),
+		Errors:      d.errs.List(),
+	}
+	for _, h := range d.hosts {
+		if h.Instance == d.self.ID {
+			doc.Host.Registered = true
+		}
+	}
+	if d.report != nil {
+		doc.Host.ClaimConflicts = status.ClaimConflictsOf(d.self.ID, d.report.ClaimConflicts)
+	}
+	switch {
+	case d.reg == nil || d.isLeader:
+		doc.Leader = status.LeaderStatus{Instance: d.self.ID, StatusAddr: d.o.StatusAddr, IsSelf: true, Known: true}
+	case d.leaderErr == nil && d.leader.Instance != "":
+		doc.Leader = status.LeaderStatus{Instance: d.leader.Instance, StatusAddr: d.leader.StatusAddr, Known: true}
+	}
+	return doc
+}
+
+// refreshFromRegistry reads the leader and its last report, at most every
+// leaderCacheFor. A follower shows the leader's report, not its own.
+func (d *daemon) refreshFromRegistry() {
+	d.mu.Lock()
+	skip := d.reg == nil || d.isLeader || time.Since(d.leaderAt) < leaderCacheFor
+	d.mu.Unlock()
+	if skip {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	leader, ok, err := d.reg.Leader(ctx)
+	if err == nil && !ok {
+		leader = registry.LeaderInfo{}
+	}
+	var rep *reconciler.Report
+	if err == nil {
+		if r, found, rerr := d.reg.Report(ctx); rerr == nil && found {
+			rep = &r
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.leader, d.leaderErr, d.leaderAt = leader, err, time.Now()
+	if rep != nil && !d.isLeader {
+		d.report = rep
+		if status.Succeeded(*rep) {
+			d.lastOK = rep.Started.Add(rep.Duration)
+		}
+	}
+}
