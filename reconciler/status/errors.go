@@ -67,22 +67,24 @@ func (e *Errors) List() []ErrorEntry {
 	return out
 }
 
-// oneLine joins the lines of s with "; " and trims surrounding space, so a
-// multi-line error (a wrapped SDK message) stays one entry line.
+// oneLine joins the lines of s, trimmed, with "; " (or a space after a
+// line ending in ":"), so that a multi-line error such as an SDK's stays
+// one entry line.
 func oneLine(s string) string {
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
-	}
-	return strings.Join(slicesDeleteEmpty(fields), "; ")
-}
-
-func slicesDeleteEmpty(s []string) []string {
-	out := s[:0]
-	for _, f := range s {
-		if f != "" {
-			out = append(out, f)
+	var b strings.Builder
+	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
 		}
+		if b.Len() > 0 {
+			if strings.HasSuffix(b.String(), ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(line)
 	}
-	return out
+	return b.String()
 }

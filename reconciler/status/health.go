@@ -36,6 +36,14 @@ func (h *Heartbeat) Beat(loop string) {
 	h.beats[loop] = h.now()
 }
 
+// Forget stops checking the named loop, for a loop that ends on purpose
+// (the reconciler after this process resigns leadership).
+func (h *Heartbeat) Forget(loop string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.beats, loop)
+}
+
 // Check returns a liveness check for NewHandler: nil while every loop that
 // has ever beaten did so within maxAge, else an error naming the silent
 // loop. Loops that never beat are not checked (they may not have started).
@@ -47,7 +55,7 @@ func (h *Heartbeat) Check(maxAge time.Duration) func() error {
 		var worst string
 		var worstAge time.Duration
 		for loop, t := range h.beats {
-			if age := now.Sub(t); age > maxAge && (age > worstAge || worst == "" || (age == worstAge && loop < worst)) {
+			if age := now.Sub(t); age > maxAge && (worst == "" || age > worstAge || (age == worstAge && loop < worst)) {
 				worst, worstAge = loop, age
 			}
 		}

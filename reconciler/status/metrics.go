@@ -212,13 +212,12 @@ func (m *Metrics) ObserveReport(r reconciler.Report) {
 	if !Succeeded(r) {
 		return
 	}
-	m.lastSuccess.Set(float64(r.Started.Add(r.Duration).UnixNano()) / 1e9)
+	end := r.Started.Add(r.Duration)
+	// Seconds and fraction apart: UnixNano as a float64 loses the last digits.
+	m.lastSuccess.Set(float64(end.Unix()) + float64(end.Nanosecond())/1e9)
 	for table := range m.tables {
 		if !seen[table] {
-			for _, s := range routeStates {
-				m.routes.DeleteLabelValues(table, s)
-			}
-			delete(m.tables, table)
+			m.dropTable(table)
 		}
 	}
 	m.claimConflicts.Set(float64(len(r.ClaimConflicts)))
@@ -244,8 +243,30 @@ func (m *Metrics) ObserveReport(r reconciler.Report) {
 	}
 }
 
-// SetLeader sets vpcroute_is_leader.
-func (m *Metrics) SetLeader(leader bool) { m.isLeader.Set(boolFloat(leader)) }
+// SetLeader sets vpcroute_is_leader. Losing leadership also clears what
+// this process's last pass exported (the routes series, claim conflicts and
+// held deletes go to none or 0): the new leader exports them now, and a
+// former leader's stale numbers would double them on a dashboard.
+func (m *Metrics) SetLeader(leader bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.isLeader.Set(boolFloat(leader))
+	if leader {
+		return
+	}
+	for table := range m.tables {
+		m.dropTable(table)
+	}
+	m.claimConflicts.Set(0)
+	for reason := range m.held {
+		if slices.Contains(heldReasons, reason) {
+			m.heldDeletes.WithLabelValues(reason).Set(0)
+		} else {
+			m.heldDeletes.DeleteLabelValues(reason)
+			delete(m.held, reason)
+		}
+	}
+}
 
 // SetRegisteredHosts sets vpcroute_registered_hosts.
 func (m *Metrics) SetRegisteredHosts(n int) { m.registeredHosts.Set(float64(n)) }
@@ -298,6 +319,14 @@ func (m *Metrics) APICounts() []APICallCount {
 		return cmp.Or(cmp.Compare(a.Action, b.Action), cmp.Compare(a.Outcome, b.Outcome))
 	})
 	return out
+}
+
+// dropTable removes a table's routes series; m.mu must be held.
+func (m *Metrics) dropTable(table string) {
+	for _, s := range routeStates {
+		m.routes.DeleteLabelValues(table, s)
+	}
+	delete(m.tables, table)
 }
 
 func boolFloat(b bool) float64 {
