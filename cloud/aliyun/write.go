@@ -328,6 +328,8 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]c
 			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
 		case <-time.After(interval):
 		}
-		interval = min(interval*3/2, 2*time.Second)
+		// At most every 500 ms: an entry is Pending for a few seconds, and
+		// noticing late delays this batch and the next by as much.
+		interval = min(interval*3/2, 500*time.Millisecond)
 	}
 }
