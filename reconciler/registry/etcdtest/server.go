@@ -40,9 +40,20 @@ type Server struct {
 	peerURL   string
 	tls       *TLSFiles // nil: plain HTTP
 
+	authTokenTTL time.Duration
+
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
+}
+
+// Config selects optional server behaviour for StartConfig.
+type Config struct {
+	// TLS serves clients over HTTPS and requires client certificates.
+	TLS bool
+	// AuthTokenTTL is --auth-token-ttl (how long an unused simple auth
+	// token lives); zero keeps etcd's default of five minutes.
+	AuthTokenTTL time.Duration
 }
 
 // Start runs an etcd member on loopback with plain HTTP and waits until it
@@ -50,7 +61,22 @@ type Server struct {
 // ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, nil)
+	return StartConfig(t, Config{})
+}
+
+// StartConfig runs an etcd member configured by cfg and waits until it is
+// healthy.
+func StartConfig(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	var files *TLSFiles
+	if cfg.TLS {
+		var err error
+		if files, err = WritePKI(t.TempDir()); err != nil {
+			t.Fatalf("generate test PKI: %v", err)
+		}
+	}
+	s := newServer(t, files)
+	s.authTokenTTL = cfg.AuthTokenTTL
 	s.start()
 	return s
 }
@@ -146,6 +172,9 @@ func (s *Server) start() {
 		"--election-timeout", "100",
 		"--logger", "zap",
 		"--log-outputs", "stderr",
+	}
+	if s.authTokenTTL > 0 {
+		args = append(args, "--auth-token-ttl", fmt.Sprint(int(s.authTokenTTL.Seconds())))
 	}
 	if s.tls != nil {
 		args = append(args,

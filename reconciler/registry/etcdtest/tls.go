@@ -34,13 +34,7 @@ type TLSFiles struct {
 // the files a client needs.
 func StartTLS(t testing.TB) *Server {
 	t.Helper()
-	files, err := WritePKI(t.TempDir())
-	if err != nil {
-		t.Fatalf("generate test PKI: %v", err)
-	}
-	s := newServer(t, files)
-	s.start()
-	return s
+	return StartConfig(t, Config{TLS: true})
 }
 
 // TLS returns the server's PKI files, or nil for a plain HTTP server.
