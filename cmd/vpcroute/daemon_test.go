@@ -68,6 +68,12 @@ func freeAddr(t *testing.T) string {
 // startDaemon runs `vpcroute daemon` for instance, claiming subnet.
 func (s *simProc) startDaemon(t *testing.T, instance, subnet string, etcd []string, extra ...string) *daemonProc {
 	t.Helper()
+	return s.startDaemonEnv(t, instance, subnet, etcd, nil, extra...)
+}
+
+// startDaemonEnv is startDaemon with more environment variables.
+func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, env []string, extra ...string) *daemonProc {
+	t.Helper()
 	d := &daemonProc{id: instance, subnet: subnet, addr: freeAddr(t), out: &lockedBuffer{}, done: make(chan struct{})}
 	args := []string{"daemon", "--host-config=false", "--cluster-cidr", "10.0.0.0/8", "--subnet", subnet,
 		"--status-addr", d.addr, "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),
@@ -78,8 +84,8 @@ func (s *simProc) startDaemon(t *testing.T, instance, subnet string, etcd []stri
 		args = append(args, "--etcd-endpoints", strings.Join(etcd, ","))
 	}
 	d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), append(args, extra...)...)
-	d.cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -543,4 +549,58 @@ func TestDaemonBadInput(t *testing.T) {
 	if st := s.stats(t); st.Writes != 0 {
 		t.Errorf("bad input caused %d writes", st.Writes)
 	}
+}
+
+// TestDaemonNotifiesSystemd: under systemd (Type=notify) the daemon says
+// READY once the host is configured and published, pets the watchdog, and
+// says STOPPING on SIGTERM.
+func TestDaemonNotifiesSystemd(t *testing.T) {
+	s := startSim(t, "50ms")
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 64)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	d := s.startDaemonEnv(t, "i-aaa", "10.0.0.0/24", nil,
+		[]string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=1000000"})
+	want := []string{"READY=1", "WATCHDOG=1", "STOPPING=1"}
+	deadline := time.After(15 * time.Second)
+	for i, w := range want {
+		if w == "STOPPING=1" {
+			_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	wait:
+		for {
+			select {
+			case m := <-msgs:
+				if strings.Contains(m, w) {
+					break wait
+				}
+				if i == 0 && strings.Contains(m, "WATCHDOG=1") {
+					continue // a pet may come before READY is read; READY must still come
+				}
+			case <-deadline:
+				t.Fatalf("no %s from the daemon", w)
+			}
+		}
+		if w == "READY=1" {
+			if code, body := d.get("/readyz"); code != 200 {
+				t.Errorf("READY sent while /readyz says %d %s", code, body)
+			}
+		}
+	}
+	<-d.done
 }
