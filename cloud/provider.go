@@ -49,3 +49,21 @@ type Provider interface {
 	// doubt (stopped, any error) is never returned: deletion depends on it.
 	GoneTargets(ctx context.Context, targets []Target) ([]Target, error)
 }
+
+// Replacer is implemented by providers that can move a route to another
+// target in one atomic call (EC2 ReplaceRoute). The reconciler uses it
+// instead of a deletion followed by a creation, which would leave the
+// destination unrouted in between.
+type Replacer interface {
+	// ReplaceRoutes points each route's destination, already held in
+	// table by an entry owned by cluster, at the route's target.
+	ReplaceRoutes(ctx context.Context, tableID, cluster string, routes []Route) error
+}
+
+// HostPreparer is implemented by providers that need something done for
+// this host's instance before routes to it carry traffic (EC2: turn the
+// ENI's source/destination check off and mark the ENI as the cluster's).
+// It must be idempotent and cheap when nothing is left to do.
+type HostPreparer interface {
+	PrepareHost(ctx context.Context, cluster string) error
+}

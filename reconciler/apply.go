@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/vpcroute/vpcroute/cloud"
 )
@@ -12,8 +13,21 @@ import (
 // deletions first, so that a table near its quota has room for the
 // creations. It returns every error met; a failure in one table does not
 // stop the others.
+//
+// A deletion and a creation of the same destination in the same table is a
+// move to another target; a provider that implements cloud.Replacer does it
+// in one atomic call instead.
 func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) error {
 	var errs []error
+	if r, ok := p.(cloud.Replacer); ok {
+		var moves []cloud.Route
+		ch, moves = splitMoves(ch)
+		for _, table := range tablesOf(Changes{Create: moves}) {
+			if err := r.ReplaceRoutes(ctx, table, cluster, routesIn(moves, table)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	for _, table := range tablesOf(ch) {
 		if del := routesIn(ch.Delete, table); len(del) > 0 {
 			if err := p.DeleteRoutes(ctx, table, cluster, del); err != nil {
@@ -49,4 +63,24 @@ func routesIn(rs []cloud.Route, table string) []cloud.Route {
 		}
 	}
 	return out
+}
+
+// splitMoves takes out of ch every creation whose destination is deleted
+// in the same table, with that deletion, and returns them as moves.
+func splitMoves(ch Changes) (Changes, []cloud.Route) {
+	var moves, creates []cloud.Route
+	deletes := ch.Delete
+	for _, c := range ch.Create {
+		i := slices.IndexFunc(deletes, func(d cloud.Route) bool {
+			return d.TableID == c.TableID && d.Destination == c.Destination
+		})
+		if i < 0 {
+			creates = append(creates, c)
+			continue
+		}
+		moves = append(moves, c)
+		deletes = slices.Delete(slices.Clone(deletes), i, i+1)
+	}
+	ch.Create, ch.Delete = creates, deletes
+	return ch, moves
 }

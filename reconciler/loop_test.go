@@ -210,3 +210,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// replacingProvider is a fakeProvider that moves routes atomically.
+type replacingProvider struct {
+	*fakeProvider
+	replaced []string
+}
+
+func (r *replacingProvider) ReplaceRoutes(_ context.Context, table, _ string, rs []cloud.Route) error {
+	r.count("ReplaceRoutes")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range rs {
+		for i, e := range r.tables[table] {
+			if e.Destination == n.Destination {
+				r.tables[table][i].Target = n.Target
+				r.replaced = append(r.replaced, n.Destination.String()+">"+n.Target.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// TestPassMovesWithReplaceWhenTheProviderCan: a takeover is one atomic
+// replace, never a deletion followed by a creation.
+func TestPassMovesWithReplaceWhenTheProviderCan(t *testing.T) {
+	f := &replacingProvider{fakeProvider: newFake("vtb-1")}
+	f.put(owned("vtb-1", "10.1.0.0/24", iA))
+	f.put(owned("vtb-1", "10.2.0.0/24", iA))
+	f.gone["i-aaa"] = true
+	l, err := NewLoop(LoopConfig{Cluster: "prod", ClusterCIDR: pfx("10.0.0.0/8"), Provider: f, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := l.Pass(context.Background(), []Host{host("i-bbb", 2, "10.1.0.0/24", 0)}, "start")
+	if rep.Result != ResultOK {
+		t.Fatalf("report %+v", rep)
+	}
+	calls := f.calls0()
+	if calls["ReplaceRoutes"] != 1 || calls["CreateRoutes"] != 0 || calls["DeleteRoutes"] != 1 {
+		t.Errorf("calls %v: want one replace (10.1.0.0/24) and one delete (10.2.0.0/24)", calls)
+	}
+	if got := f.state(); got != "+vtb-1:10.1.0.0/24>i-bbb" {
+		t.Errorf("tables: %s", got)
+	}
+}

@@ -29,6 +29,10 @@ type agent struct {
 	publish func(ctx context.Context, h reconciler.Host) error
 	// observe is told about every host-config apply (metrics).
 	observe func(changed bool, err error)
+	// prepare readies this host's instance for routing (nil: nothing to
+	// do); it is retried with every check until it succeeds once.
+	prepare  func(ctx context.Context) error
+	prepared bool
 	// heartbeat is how often the record is written with a new LastSeen;
 	// recheck how often host config is re-applied without any event.
 	heartbeat, recheck time.Duration
@@ -142,6 +146,13 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 	if err != nil {
 		a.setHostConfig(now, false, fmt.Errorf("discover subnets: %w", err))
 		return subnetsChanged
+	}
+	if a.prepare != nil && !a.prepared {
+		if err := a.prepare(ctx); err != nil {
+			a.setHostConfig(now, false, fmt.Errorf("prepare this instance for routing: %w", err))
+			return subnetsChanged
+		}
+		a.prepared = true
 	}
 	if !a.o.HostConfig {
 		a.setHostConfig(now, false, nil)

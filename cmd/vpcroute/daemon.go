@@ -136,6 +136,9 @@ func runDaemon(ctx context.Context, o *options) error {
 	}
 	d.agent = &agent{o: o, p: p, log: log.Named("agent"), self: d.self, vpcCIDRs: network.CIDRs,
 		heartbeat: o.Heartbeat, recheck: o.HostCheck, observe: d.metrics.ObserveHostConfigApply}
+	if hp, ok := d.provider.(cloud.HostPreparer); ok {
+		d.agent.prepare = func(ctx context.Context) error { return hp.PrepareHost(ctx, o.ClusterName) }
+	}
 
 	loopCfg := reconciler.LoopConfig{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, Provider: d.provider, Policy: p.policy,

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/registry"
@@ -64,6 +65,11 @@ func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 			return fmt.Errorf("configure host: %w", err)
 		}
 		log.Info("host configured", zap.Bool("changed", res.Changed()))
+	}
+	if hp, ok := prep.provider.(cloud.HostPreparer); ok && !o.Remove {
+		if err := hp.PrepareHost(ctx, o.ClusterName); err != nil {
+			return fmt.Errorf("prepare this instance for routing: %w", err)
+		}
 	}
 	err = reconciler.ApplyHost(ctx, prep.provider, o.ClusterName, plan, o.Timeout)
 	ch := plan.Changes
