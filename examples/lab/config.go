@@ -33,6 +33,13 @@ type Config struct {
 	// ExtraRoutes are unowned entries put into the route table through the
 	// simulator's admin API as soon as it is up, before any vpcroute run.
 	ExtraRoutes []SimRoute
+	// Etcd runs a real etcd (Debian's etcd-server) in the router namespace
+	// on the vswitch, at EtcdEndpoint, for `vpcroute daemon`'s registry and
+	// leader election. It needs BinDir (daemons need the simulator).
+	Etcd bool
+	// Daemon holds the timings StartDaemon gives `vpcroute daemon`; zero
+	// fields take the lab's short demo defaults (see DaemonConfig).
+	Daemon DaemonConfig
 	// StepTimeout bounds every single command and wait (default 60s).
 	StepTimeout time.Duration
 	// Logger receives debug logs of every step (default: none).
@@ -68,6 +75,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
+	c.Daemon = c.Daemon.withDefaults()
 	return c
 }
 
@@ -99,6 +107,12 @@ func (c Config) Validate() error {
 	}
 	if c.StepTimeout < time.Second {
 		return fmt.Errorf("step timeout: %s (want at least 1s)", c.StepTimeout)
+	}
+	if c.Etcd && c.BinDir == "" {
+		return fmt.Errorf("etcd: true with an empty bin dir (want a bin dir: etcd serves the daemons, which need vpcroute and the simulator)")
+	}
+	if err := c.Daemon.validate(); err != nil {
+		return err
 	}
 	for i, r := range c.ExtraRoutes {
 		if r.Destination == "" || r.NextHopType == "" || r.NextHopID == "" {

@@ -9,12 +9,18 @@
 // vpcroute-sim runs inside the router namespace: it serves the Alibaba VPC,
 // ECS and metadata APIs on the router's address, and turns every Available
 // route entry into a kernel route there, so an entry "10.1.0.0/24 -> i-bbb"
-// really moves packets to host B. vpcroute runs inside each host namespace.
+// really moves packets to host B. With Config.Etcd, a real etcd runs there
+// too, on the router's address, as the registry `vpcroute daemon` uses for
+// host records and leader election. vpcroute runs inside each host
+// namespace: one-shot (Sync) or as a daemon (StartDaemon, Status); hosts
+// can join (AddHost) and leave (RemoveHost, TerminateHost) while it runs.
 //
 // Nothing is created in the root network namespace: no addresses, routes,
 // iptables rules or sysctls. Every run uses unique names (a prefix, the PID
 // and a random suffix) and Close tears everything down: dockerds,
 // containers, the simulator, namespaces and temporary directories. A
 // detached reaper process does the same if the owning process dies without
-// calling Close (panic, test timeout, SIGKILL).
+// calling Close (panic, test timeout, SIGKILL); every process of the lab,
+// etcd and the daemons included, lives in one of its namespaces and dies
+// with the sweep.
 package lab

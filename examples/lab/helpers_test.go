@@ -65,6 +65,7 @@ func everything(lab.Endpoint, lab.Endpoint) bool { return true }
 // matrix: the precondition of every test that changes something.
 func ensureSynced(ctx context.Context, t *testing.T, l *lab.Lab) {
 	t.Helper()
+	noDaemons(t, l)
 	if res, err := l.SyncAll(ctx); err != nil {
 		t.Fatalf("precondition: %v\n%s", err, syncOutputs(res))
 	}
@@ -81,6 +82,7 @@ func ensureSynced(ctx context.Context, t *testing.T, l *lab.Lab) {
 // any are present, and checks the lab is back to dockerd-only.
 func resetToUnsynced(ctx context.Context, t *testing.T, l *lab.Lab) {
 	t.Helper()
+	noDaemons(t, l)
 	if pristine(ctx, t, l) == "" {
 		return
 	}

@@ -32,6 +32,7 @@ type Host struct {
 	containerIP netip.Addr
 	baseline    string
 	dockerd     *dockerd
+	daemon      *daemonProc
 }
 
 // ContainerIP is the current address of the host's container.
@@ -58,7 +59,8 @@ func (h *Host) BaselineIptables() string {
 func (h *Host) dockerdLog() string { return filepath.Join(h.Dir, "dockerd.log") }
 
 // Lab is a running lab. Its methods are safe for concurrent use, except
-// RestartDocker on a host while others use that host.
+// RestartDocker on a host while others use that host, and AddHost and
+// RemoveHost, which change Hosts: read Hosts only while neither runs.
 type Lab struct {
 	// ID is the run's unique id; every name of the run starts with it.
 	ID string
@@ -66,7 +68,9 @@ type Lab struct {
 	Dir string
 	// Router is the VPC router's network namespace.
 	Router string
-	// Hosts are the lab's hosts, Hosts[i].Index == i.
+	// Hosts are the lab's hosts in order of Index. Up makes Hosts[i].Index
+	// == i; AddHost appends a host with a new, never reused index and
+	// RemoveHost takes one out, so after those use Host(index).
 	Hosts []*Host
 	// InitialRoutes is GET /sim/v1/routes right after the extra routes were
 	// put in, before any vpcroute run (nil without a simulator).
@@ -75,7 +79,11 @@ type Lab struct {
 	cfg       Config
 	log       *zap.Logger
 	sim       *simProc
+	etcd      *etcdProc
+	image     []byte // the container image, kept for AddHost
 	reaper    *reaper
+	hostsMu   sync.Mutex // guards Hosts (the slice is replaced, never changed in place) and nextIndex
+	nextIndex int
 	sigCh     chan os.Signal
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -86,9 +94,10 @@ type Lab struct {
 // missing package is one clear error, not a failure halfway.
 var requiredTools = []string{"ip", "nsenter", "dockerd", "docker", "containerd", "iptables", "iptables-save", "sh", "awk", "stat"}
 
-// Up builds a lab: namespaces, vswitch, dockerds and containers, and the
-// simulator when cfg.BinDir is set. On any failure it tears down what it
-// built and returns the error. The caller must Close the lab.
+// Up builds a lab: namespaces, vswitch, dockerds and containers, the
+// simulator when cfg.BinDir is set, and etcd when cfg.Etcd is. No vpcroute
+// runs yet: see Sync, SyncAll and StartDaemon. On any failure it tears down
+// what it built and returns the error. The caller must Close the lab.
 func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -115,6 +124,11 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("lab tools missing from PATH: %s (Debian packages: docker.io iptables iproute2 busybox-static)", strings.Join(missing, ", "))
 	}
+	if cfg.Etcd {
+		if _, err := findEtcd(); err != nil {
+			return nil, err
+		}
+	}
 	image, err := busyboxImage()
 	if err != nil {
 		return nil, err
@@ -140,53 +154,36 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	if !cfg.NoSignalHandler {
 		l.handleSignals()
 	}
-	if err := l.build(ctx, image); err != nil {
+	l.image = image
+	if err := l.build(ctx); err != nil {
 		return nil, errors.Join(err, l.Close())
 	}
 	return l, nil
 }
 
 // build does Up's work; Up tears down on error.
-func (l *Lab) build(ctx context.Context, image []byte) error {
+func (l *Lab) build(ctx context.Context) error {
 	start := time.Now()
+	var hosts []*Host
 	for i := 0; i < l.cfg.Hosts; i++ {
-		p, err := PlanHost(i)
+		h, err := l.newHost(i)
 		if err != nil {
 			return err
 		}
-		h := &Host{HostPlan: p, Netns: fmt.Sprintf("%s-h%d", l.ID, i), Dir: filepath.Join(l.Dir, fmt.Sprintf("h%d", i))}
-		h.DockerHost = "unix://" + filepath.Join(h.Dir, "docker.sock")
-		if err := os.Mkdir(h.Dir, 0o700); err != nil {
-			return fmt.Errorf("host dir: %w", err)
-		}
-		l.Hosts = append(l.Hosts, h)
+		hosts = append(hosts, h)
 	}
+	l.setHosts(hosts, l.cfg.Hosts)
 	if err := l.setupRouter(ctx); err != nil {
 		return err
 	}
-	for _, h := range l.Hosts {
+	for _, h := range hosts {
 		if err := l.setupHostNetns(ctx, h); err != nil {
 			return err
 		}
 	}
 	l.log.Info("namespaces ready", zap.Duration("elapsed", time.Since(start)))
 	// Daemons start in parallel: each takes a moment to come up.
-	if err := l.eachHost(func(h *Host) error {
-		if err := l.startDockerd(ctx, h); err != nil {
-			return err
-		}
-		if err := l.startContainer(ctx, h, image); err != nil {
-			return err
-		}
-		base, err := l.IptablesSave(ctx, h)
-		if err != nil {
-			return err
-		}
-		h.mu.Lock()
-		h.baseline = base
-		h.mu.Unlock()
-		return nil
-	}); err != nil {
+	if err := l.eachHost(func(h *Host) error { return l.startHostDocker(ctx, h) }); err != nil {
 		return err
 	}
 	l.log.Info("dockerds and containers ready", zap.Duration("elapsed", time.Since(start)))
@@ -209,15 +206,54 @@ func (l *Lab) build(ctx context.Context, image []byte) error {
 		return err
 	}
 	l.InitialRoutes = routes
+	if l.cfg.Etcd {
+		if err := l.startEtcd(ctx); err != nil {
+			return err
+		}
+	}
 	l.log.Info("lab up", zap.Duration("elapsed", time.Since(start)))
+	return nil
+}
+
+// newHost lays out host i: its plan, namespace name and directory.
+func (l *Lab) newHost(i int) (*Host, error) {
+	p, err := PlanHost(i)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{HostPlan: p, Netns: fmt.Sprintf("%s-h%d", l.ID, i), Dir: filepath.Join(l.Dir, fmt.Sprintf("h%d", i))}
+	h.DockerHost = "unix://" + filepath.Join(h.Dir, "docker.sock")
+	if err := os.Mkdir(h.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("host dir: %w", err)
+	}
+	return h, nil
+}
+
+// startHostDocker starts h's dockerd and container and takes the iptables
+// baseline: what dockerd alone set up, before any vpcroute run.
+func (l *Lab) startHostDocker(ctx context.Context, h *Host) error {
+	if err := l.startDockerd(ctx, h); err != nil {
+		return err
+	}
+	if err := l.startContainer(ctx, h, l.image); err != nil {
+		return err
+	}
+	base, err := l.IptablesSave(ctx, h)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.baseline = base
+	h.mu.Unlock()
 	return nil
 }
 
 // eachHost runs f for every host concurrently and joins the errors.
 func (l *Lab) eachHost(f func(h *Host) error) error {
-	errs := make([]error, len(l.Hosts))
+	hosts := l.hostList()
+	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
-	for i, h := range l.Hosts {
+	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -246,10 +282,10 @@ func (l *Lab) handleSignals() {
 	}()
 }
 
-// Close tears the lab down: containers removed, dockerds and the simulator
-// stopped, then the sweep removes whatever is left (processes in the lab's
-// namespaces, mounts, namespaces, the run directory). It is idempotent and
-// reports anything that survived.
+// Close tears the lab down: vpcroute daemons stopped, containers removed,
+// dockerds, the simulator and etcd stopped, then the sweep removes whatever
+// is left (processes in the lab's namespaces, mounts, namespaces, the run
+// directory). It is idempotent and reports anything that survived.
 func (l *Lab) Close() error {
 	l.closeOnce.Do(func() {
 		l.closeErr = l.teardown()
@@ -266,26 +302,13 @@ func (l *Lab) teardown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var errs []error
-	// Graceful first: removing the containers through their daemon lets
+	// vpcroute daemons first: they would only log errors about Docker,
+	// etcd and the simulator going away.
+	errs = append(errs, l.stopAllDaemons())
+	// Graceful next: removing the containers through their daemon lets
 	// containerd unmount and release everything cleanly.
-	errs = append(errs, l.eachHost(func(h *Host) error {
-		if h.dockerd == nil {
-			return nil
-		}
-		select {
-		case <-h.dockerd.exited:
-			return nil
-		default:
-		}
-		rmCtx, rmCancel := context.WithTimeout(ctx, 15*time.Second)
-		defer rmCancel()
-		var err error
-		if _, e := l.docker(rmCtx, h, nil, "rm", "-f", containerName); e != nil && !strings.Contains(e.Error(), "No such container") {
-			err = fmt.Errorf("remove container on %s: %w", h.Name, e)
-		}
-		return errors.Join(err, l.stopDockerd(h, 15*time.Second))
-	}))
-	errs = append(errs, l.stopSim(5*time.Second))
+	errs = append(errs, l.eachHost(func(h *Host) error { return l.stopHostDocker(ctx, h) }))
+	errs = append(errs, l.stopSim(5*time.Second), l.stopEtcd(5*time.Second))
 	if err := sweep(ctx, l.ID, l.Dir); err != nil {
 		errs = append(errs, err)
 	}
@@ -300,6 +323,26 @@ func (l *Lab) teardown() error {
 		return fmt.Errorf("teardown %s: %w", l.ID, err)
 	}
 	return nil
+}
+
+// stopHostDocker removes h's container through its dockerd, then stops the
+// dockerd; a dockerd that is not running is left alone.
+func (l *Lab) stopHostDocker(ctx context.Context, h *Host) error {
+	if h.dockerd == nil {
+		return nil
+	}
+	select {
+	case <-h.dockerd.exited:
+		return nil
+	default:
+	}
+	rmCtx, rmCancel := context.WithTimeout(ctx, 15*time.Second)
+	defer rmCancel()
+	var err error
+	if _, e := l.docker(rmCtx, h, nil, "rm", "-f", containerName); e != nil && !strings.Contains(e.Error(), "No such container") {
+		err = fmt.Errorf("remove container on %s: %w", h.Name, e)
+	}
+	return errors.Join(err, l.stopDockerd(h, 15*time.Second))
 }
 
 func zapHost(h *Host) zap.Field { return zap.String("host", h.Name) }

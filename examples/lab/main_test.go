@@ -13,7 +13,9 @@ import (
 
 // The end-to-end tests share one lab per test binary: bringing up dockerds
 // costs seconds, and every test puts the lab back into the state it needs
-// first (ensureSynced, resetToUnsynced), so they do not depend on order.
+// first (ensureSynced, resetToUnsynced, ensureDaemons), so they do not
+// depend on order. The sync tests stop any running daemon first; the
+// daemon tests start them on every host and leave them running.
 //
 // e2eHosts is three, not two, so that "exactly that host's subnet becomes
 // unreachable" has a pair of other hosts that must keep working.
@@ -27,6 +29,11 @@ var legacyRoute = lab.SimRoute{
 	NextHopType: "Instance", NextHopID: "i-aaa", Name: "legacy-manual",
 	Description: "added by hand in the console",
 }
+
+// e2eDaemon are the daemon timings of the e2e lab: the lab's demo defaults
+// except a 2 s host check (the flushed-chain test waits for it) and a 5 s
+// resync (the vanished-host test waits for one after --silent-after).
+var e2eDaemon = lab.DaemonConfig{HostCheckInterval: 2 * time.Second, ResyncInterval: 5 * time.Second}
 
 // unownedRoutes are every unowned entry in the e2e lab's table.
 var unownedRoutes = []lab.SimRoute{lab.InternetRoute, lab.VPNRoute, legacyRoute}
@@ -98,6 +105,8 @@ func sharedLab(t *testing.T) *lab.Lab {
 			BinDir:      shared.binDir,
 			Prefix:      "vre",
 			ExtraRoutes: []lab.SimRoute{lab.VPNRoute, legacyRoute},
+			Etcd:        true,
+			Daemon:      e2eDaemon,
 			Logger:      testLogger(),
 		})
 		if shared.err == nil {

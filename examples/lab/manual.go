@@ -27,7 +27,7 @@ const (
 // ApplyManual applies the given steps on the router and every host.
 func (l *Lab) ApplyManual(ctx context.Context, steps ...ManualStep) error {
 	for _, s := range steps {
-		for _, h := range l.Hosts {
+		for _, h := range l.hostList() {
 			var err error
 			switch s {
 			case ManualRoutes:

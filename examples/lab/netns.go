@@ -40,6 +40,15 @@ func (l *Lab) addNetns(ctx context.Context, name string) error {
 	return nil
 }
 
+// routerMAC is the vswitch bridge's fixed address (locally administered,
+// ending in the router's 192.168.1.253). A Linux bridge without one takes
+// the lowest MAC of its ports and changes it when that port goes: every
+// host's ARP entry for the router would then point at a MAC that no longer
+// exists, and all traffic through the router would stop for as long as
+// those entries live, as soon as RemoveHost takes out the host whose port
+// had the lowest MAC.
+const routerMAC = "02:00:c0:a8:01:fd"
+
 // setupRouter builds the VPC router: a bridge as the vswitch carrying the
 // router's address, forwarding on, and ICMP redirects off so that hosts keep
 // sending container traffic through the router, as a real VPC does.
@@ -49,7 +58,7 @@ func (l *Lab) setupRouter(ctx context.Context) error {
 		return err
 	}
 	steps := [][]string{
-		{"-n", r, "link", "add", bridgeName, "type", "bridge"},
+		{"-n", r, "link", "add", bridgeName, "address", routerMAC, "type", "bridge"},
 		{"-n", r, "addr", "add", RouterIP + "/24", "dev", bridgeName},
 		{"-n", r, "link", "set", bridgeName, "up"},
 	}

@@ -35,10 +35,10 @@ func HostEndpoint(h *Host) Endpoint {
 // execFrom runs a busybox applet at an endpoint: in the container, or in the
 // host's namespace with the machine's static busybox.
 func (l *Lab) execFrom(ctx context.Context, from Endpoint, args ...string) (string, error) {
-	if from.Host < 0 || from.Host >= len(l.Hosts) {
-		return "", fmt.Errorf("endpoint host %d: no such host (lab has %d)", from.Host, len(l.Hosts))
+	h := l.Host(from.Host)
+	if h == nil {
+		return "", fmt.Errorf("endpoint host %d: no such host in the lab", from.Host)
 	}
-	h := l.Hosts[from.Host]
 	if from.Kind == Container {
 		return l.ContainerExec(ctx, h, args...)
 	}
@@ -66,7 +66,7 @@ const maxParallelProbes = 12
 // Matrix probes every cell of the reachability matrix, in parallel.
 func (l *Lab) Matrix(ctx context.Context) (*Matrix, error) {
 	var containers, hosts []Endpoint
-	for _, h := range l.Hosts {
+	for _, h := range l.hostList() {
 		containers = append(containers, ContainerEndpoint(h))
 		hosts = append(hosts, HostEndpoint(h))
 	}

@@ -261,3 +261,28 @@ func (l *Lab) SimDeleteRoute(ctx context.Context, table, destination string) err
 	}
 	return nil
 }
+
+// SimAddInstance creates host h's instance in the simulated cloud (POST
+// /sim/v1/instances): a new ECS instance on the lab's vswitch at h's
+// address, which the metadata service then answers for.
+func (l *Lab) SimAddInstance(ctx context.Context, h *Host) error {
+	b, err := json.Marshal(map[string]string{"id": h.InstanceID, "privateIp": h.IP.String(), "vswitch": VSwitchID})
+	if err != nil {
+		return fmt.Errorf("encode instance %s: %w", h.InstanceID, err)
+	}
+	if _, err := l.simDo(ctx, http.MethodPost, "/sim/v1/instances", b); err != nil {
+		return fmt.Errorf("add instance %s: %w", h.InstanceID, err)
+	}
+	return nil
+}
+
+// SimRemoveInstance releases an instance in the simulated cloud (DELETE
+// /sim/v1/instances/ID): DescribeInstances and the metadata service no
+// longer know it, its route entries stay for a reconciler to find, and the
+// router drops their kernel routes.
+func (l *Lab) SimRemoveInstance(ctx context.Context, id string) error {
+	if _, err := l.simDo(ctx, http.MethodDelete, "/sim/v1/instances/"+url.PathEscape(id), nil); err != nil {
+		return fmt.Errorf("release instance %s: %w", id, err)
+	}
+	return nil
+}

@@ -20,15 +20,28 @@ import (
 // used by Close after the graceful steps and by the reaper when the owning
 // process died. $1 is the run id, $2 the run directory.
 //
+// With a third argument, a host's short name ("h3"), the sweep is scoped to
+// that one host: its namespace "<id>-h3", the container namespaces below
+// "<dir>/h3", the mounts below it and that directory. RemoveHost uses it.
+//
 // Safety: the root namespace and the script's own namespace are never
-// targets, and the directory must end in the run id.
+// targets, the directory must end in the run id, and a host name must be
+// "h" and digits.
 const sweepScript = `
-id=$1 dir=$2
+id=$1 dir=$2 host=$3
 case "$id" in ''|*/*) echo "sweep: bad run id '$id'" >&2; exit 2;; esac
 case "$dir" in /*/"$id") ;; *) echo "sweep: bad run dir '$dir'" >&2; exit 2;; esac
+if [ -n "$host" ]; then
+	case "$host" in h[0-9]|h[0-9][0-9]) ;; *) echo "sweep: bad host '$host'" >&2; exit 2;; esac
+	scope=$dir/$host
+	set -- /var/run/netns/"$id-$host" "$scope"/exec/netns/*
+else
+	scope=$dir
+	set -- /var/run/netns/"$id"-* "$dir"/*/exec/netns/*
+fi
 root=$(readlink /proc/1/ns/net) self=$(readlink /proc/$$/ns/net)
 targets=""
-for f in /var/run/netns/"$id"-* "$dir"/*/exec/netns/*; do
+for f in "$@"; do
 	[ -e "$f" ] || continue
 	n="net:[$(stat -L -c %i "$f" 2>/dev/null)]"
 	[ "$n" = "$root" ] || [ "$n" = "$self" ] || [ "$n" = "net:[]" ] && continue
@@ -47,14 +60,15 @@ if [ -n "$targets" ]; then
 		sleep 0.2
 	done
 fi
-awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+awk -v d="$scope" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 while read -r m; do umount -l "$m" 2>/dev/null; done
-for f in /var/run/netns/"$id"-*; do
+for f in "$@"; do
+	case "$f" in /var/run/netns/*) ;; *) continue;; esac
 	[ -e "$f" ] || continue
 	ip netns del "${f##*/}" || echo "sweep: cannot delete netns ${f##*/}" >&2
 done
-rm -rf "$dir" || echo "sweep: cannot remove $dir" >&2
-[ ! -e "$dir" ]
+rm -rf "$scope" || echo "sweep: cannot remove $scope" >&2
+[ ! -e "$scope" ]
 `
 
 // reaperScript waits on its stdin, a pipe whose write end only the owning
@@ -118,6 +132,21 @@ func sweep(ctx context.Context, id, dir string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sweep run %s: %w", id, err)
+	}
+	return nil
+}
+
+// sweepHost runs the sweep scoped to one host of run id: its namespace,
+// the processes in it and in its containers, its mounts and its directory
+// dir/host.
+func sweepHost(ctx context.Context, id, dir, host string) error {
+	_, err := run(ctx, cmdSpec{
+		name:    "sh",
+		args:    []string{"-c", sweepScript, "vpcroute-lab-sweep", id, dir, host},
+		timeout: 60 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("sweep host %s of run %s: %w", host, id, err)
 	}
 	return nil
 }

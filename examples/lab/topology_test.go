@@ -108,6 +108,13 @@ func TestConfigValidate(t *testing.T) {
 		{"missing binaries", func(c *Config) { c.BinDir = t.TempDir() }, "has no executable vpcroute"},
 		{"negative delay", func(c *Config) { c.PendingDelay = -time.Second }, "pending delay: -1s"},
 		{"incomplete extra route", func(c *Config) { c.ExtraRoutes = []SimRoute{{Destination: "172.16.0.0/12"}} }, "extra routes[0]"},
+		{"etcd without binaries", func(c *Config) { c.Etcd = true }, "etcd: true with an empty bin dir"},
+		{"short lease", func(c *Config) { c.Daemon.LeaseTTL = time.Second }, "daemon lease ttl: 1s (want at least 2s)"},
+		{"silent before a heartbeat", func(c *Config) { c.Daemon.HeartbeatInterval = 10 * time.Second }, "daemon silent after: 6s (want more than the heartbeat interval 10s)"},
+		{"negative debounce", func(c *Config) { c.Daemon.Debounce = -time.Second }, "daemon debounce: -1s"},
+		{"daemon timings set", func(c *Config) {
+			c.Daemon = DaemonConfig{HostCheckInterval: 2 * time.Second, ResyncInterval: 5 * time.Second}
+		}, ""},
 	}
 	for _, tc := range tests {
 		c := Config{}

@@ -81,9 +81,10 @@ func (l *Lab) Sync(ctx context.Context, h *Host, extra ...string) SyncResult {
 // cloud-init would on hosts booting together; the error joins every
 // host's failure.
 func (l *Lab) SyncAll(ctx context.Context) ([]SyncResult, error) {
-	res := make([]SyncResult, len(l.Hosts))
+	hosts := l.hostList()
+	res := make([]SyncResult, len(hosts))
 	var wg sync.WaitGroup
-	for i, h := range l.Hosts {
+	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
