@@ -107,7 +107,7 @@ func TestValidateOptions(t *testing.T) {
 		{"host bits", func(o *options) { o.Subnets = []string{"10.1.0.1/24"} }, `subnet "10.1.0.1/24" is invalid: host bits are set; expected 10.1.0.0/24`},
 		{"ipv6", func(o *options) { o.VPCCIDRs = []string{"fd00::/8"} }, `vpc-cidr "fd00::/8" is invalid`},
 		{"cluster name", func(o *options) { o.ClusterName = "Prod_1" }, `cluster-name "Prod_1" is invalid`},
-		{"provider", func(o *options) { o.Provider = "gcp" }, `provider "gcp" is invalid`},
+		{"provider", func(o *options) { o.Provider = "gcp" }, `provider "gcp" is invalid: expected aliyun or aws`},
 		{"policy", func(o *options) { o.Policy = "all" }, `policy "all" is invalid`},
 		{"forward policy", func(o *options) { o.ForwardPolicy = "drop" }, `forward-policy "drop" is invalid`},
 		{"timeout", func(o *options) { o.Timeout = 0 }, "timeout 0s is invalid"},

@@ -27,19 +27,24 @@ type options struct {
 	ClusterName      string
 	RouteTables      []string
 	RAMRole          string
-	DockerHost       string
-	Networks         []string
-	Subnets          []string
-	ForwardPolicy    string
-	HostConfig       bool
-	Policy           string
-	Timeout          time.Duration
-	LogLevel         string
-	LogFormat        string
-	Output           string
-	Remove           bool
-	ProcSys          string
-	StateDir         string
+	// AWS only.
+	RouteTableTag      bool
+	NetworkInterfaceID string
+	MutatingRate       float64
+	MutatingBurst      int
+	DockerHost         string
+	Networks           []string
+	Subnets            []string
+	ForwardPolicy      string
+	HostConfig         bool
+	Policy             string
+	Timeout            time.Duration
+	LogLevel           string
+	LogFormat          string
+	Output             string
+	Remove             bool
+	ProcSys            string
+	StateDir           string
 
 	// Registry (etcd) and status settings, shared by daemon, sync --remove
 	// and status.
@@ -64,7 +69,7 @@ type options struct {
 // addGlobalFlags registers the flags every command shares.
 func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Config, "config", DefaultConfigPath, "YAML config file; keys are flag names")
-	fs.StringVar(&o.Provider, "provider", "aliyun", "cloud provider: aliyun")
+	fs.StringVar(&o.Provider, "provider", "aliyun", "cloud provider: aliyun or aws")
 	fs.StringVar(&o.Endpoint, "endpoint", "", "one URL for all of the provider's APIs (simulator or private endpoint); default: the provider's regional HTTPS endpoint")
 	fs.StringVar(&o.MetadataEndpoint, "metadata-endpoint", "", "instance metadata base URL (default: the provider's metadata service)")
 	fs.StringVar(&o.Region, "region", "", "region (default: from metadata)")
@@ -74,7 +79,11 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", "", "CIDR holding every host's container subnets (required), e.g. 10.0.0.0/8")
 	fs.StringVar(&o.ClusterName, "cluster-name", "default", "cluster name written into every route vpcroute owns")
 	fs.StringArrayVar(&o.RouteTables, "route-table", nil, "manage only this route table, repeatable (default: every route table of the VPC)")
-	fs.StringVar(&o.RAMRole, "ram-role", "", "RAM role of the instance (default: read from metadata when no access key is in the environment)")
+	fs.StringVar(&o.RAMRole, "ram-role", "", "aliyun: RAM role of the instance (default: read from metadata when no access key is in the environment)")
+	fs.BoolVar(&o.RouteTableTag, "route-table-tag", false, "aws: manage only the route tables tagged vpcroute:cluster=<cluster-name>")
+	fs.StringVar(&o.NetworkInterfaceID, "network-interface-id", "", "aws: the ENI this host's routes target (default: the primary ENI, from metadata)")
+	fs.Float64Var(&o.MutatingRate, "mutating-rate", 5, "aws: mutating EC2 calls per second, client-side (EC2's own bucket refills 5/s)")
+	fs.IntVar(&o.MutatingBurst, "mutating-burst", 50, "aws: burst of mutating EC2 calls, client-side (EC2's own bucket holds 50)")
 	fs.StringVar(&o.DockerHost, "docker-host", "", "Docker API address (default: DOCKER_HOST or the local socket)")
 	fs.StringArrayVar(&o.Networks, "network", nil, "also route this Docker bridge network, repeatable")
 	fs.StringArrayVar(&o.Subnets, "subnet", nil, "route this local subnet instead of asking Docker, repeatable")
@@ -110,8 +119,8 @@ type parsed struct {
 func (o *options) validate() (parsed, error) {
 	var p parsed
 	var err error
-	if o.Provider != "aliyun" {
-		return p, fmt.Errorf("provider %q is invalid: expected aliyun", o.Provider)
+	if o.Provider != "aliyun" && o.Provider != "aws" {
+		return p, fmt.Errorf("provider %q is invalid: expected aliyun or aws", o.Provider)
 	}
 	if o.ClusterCIDR == "" {
 		return p, fmt.Errorf("cluster-cidr is required: give the CIDR that holds every host's container subnets, e.g. --cluster-cidr 10.0.0.0/8")

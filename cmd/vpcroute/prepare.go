@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
-	"github.com/vpcroute/vpcroute/cloud/aliyun"
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
 )
@@ -50,25 +49,6 @@ func prepare(ctx context.Context, o *options, p parsed, log *zap.Logger) (prepar
 	}
 	out.provider, out.plan = prov, plan
 	return out, nil
-}
-
-// newProvider builds the configured cloud provider.
-func newProvider(ctx context.Context, o *options, p parsed, log *zap.Logger) (cloud.Provider, error) {
-	return newProviderObserved(ctx, o, p, log, nil)
-}
-
-// newProviderObserved builds the provider, telling obs about every API call.
-func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Logger, obs cloud.CallObserver) (cloud.Provider, error) {
-	ao := aliyun.Options{Observer: obs,
-		Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
-		Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID,
-		VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole,
-		Logger: log,
-	}
-	if err := ao.Validate(); err != nil {
-		return nil, usageError{err}
-	}
-	return aliyun.New(ctx, ao)
 }
 
 // hostOptions are the host configuration for these subnets and this VPC.
