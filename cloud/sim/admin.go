@@ -59,6 +59,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if s.decode(w, r, &spec) {
 			s.adminResult(w, spec, s.AddInstance(spec))
 		}
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "instances/"):
+		id := strings.TrimPrefix(path, "instances/")
+		var req InstanceStateRequest
+		if s.decode(w, r, &req) {
+			s.adminResult(w, map[string]string{"instance": id, "state": req.State}, s.SetInstanceState(id, req.State))
+		}
 	case r.Method == http.MethodDelete && strings.HasPrefix(path, "instances/"):
 		id := strings.TrimPrefix(path, "instances/")
 		del, _ := strconv.ParseBool(r.URL.Query().Get("deleteRoutes"))
@@ -106,7 +112,7 @@ func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, f := range rules {
-		if err := f.validate(fmt.Sprintf("faults[%d]", i)); err != nil {
+		if err := f.validate(fmt.Sprintf("faults[%d]", i), s.provider()); err != nil {
 			s.adminError(w, http.StatusBadRequest, err)
 			return
 		}

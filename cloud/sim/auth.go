@@ -129,7 +129,7 @@ func (s *Server) roleCredential(in *instance) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := randomHex(16)
+	secret, err := randomHex(20)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,11 @@ func (s *Server) roleCredential(in *instance) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &credential{id: "STS.sim" + idPart, secret: secret, token: "CAIS" + token,
+	id, token := "STS.sim"+idPart, "CAIS"+token
+	if s.w.aws() {
+		id, token = "ASIASIM"+strings.ToUpper(idPart[:13]), "IQoJsim"+token
+	}
+	c := &credential{id: id, secret: secret, token: token,
 		expires: now.Add(s.beh.stsLifetime).Truncate(time.Second), updated: now.Truncate(time.Second)}
 	s.creds.byID[c.id] = c
 	s.creds.minted[key] = c

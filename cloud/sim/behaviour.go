@@ -27,9 +27,13 @@ type behaviour struct {
 	stsLifetime     time.Duration
 }
 
-// resolveBehaviour validates b and fills in the defaults.
-func resolveBehaviour(b Behaviour) (behaviour, error) {
-	r := behaviour{pendingDelay: DefaultPendingDelay, quota: DefaultQuota, conflictCode: CodeIncorrectEntryStatus,
+// resolveBehaviour validates b and fills in the defaults of the provider.
+func resolveBehaviour(b Behaviour, provider string) (behaviour, error) {
+	quota := DefaultQuota
+	if provider == ProviderAWS {
+		quota = DefaultAWSQuota
+	}
+	r := behaviour{pendingDelay: DefaultPendingDelay, quota: quota, conflictCode: CodeIncorrectEntryStatus,
 		latency: b.Latency, throttle: b.Throttle, verifySignature: true, stsLifetime: DefaultSTSLifetime}
 	if b.PendingDelay != nil {
 		if *b.PendingDelay < 0 {
@@ -39,7 +43,7 @@ func resolveBehaviour(b Behaviour) (behaviour, error) {
 	}
 	switch {
 	case b.Quota < 0:
-		return r, paramError("behaviour.quota", fmt.Sprint(b.Quota), "a positive number of custom entries per route table (0 means 200)")
+		return r, paramError("behaviour.quota", fmt.Sprint(b.Quota), fmt.Sprintf("a positive number of custom entries per route table (0 means %d)", quota))
 	case b.Quota > 0:
 		r.quota = b.Quota
 	}
@@ -101,12 +105,12 @@ func (s *Server) Behaviour() Behaviour {
 // SetBehaviour replaces the behaviour at run time. Entries already in
 // transition keep their timers; a throttle change refills the buckets.
 func (s *Server) SetBehaviour(b Behaviour) error {
-	r, err := resolveBehaviour(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := resolveBehaviour(b, s.w.provider)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	throttleChanged := r.throttle != s.beh.throttle
 	s.beh = r
 	if throttleChanged {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 var macPattern = regexp.MustCompile(`^([0-9a-f]{2}:){5}[0-9a-f]{2}$`)
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // paramError is the one-line form of every input problem: the field, the
 // value and what is expected.
@@ -49,7 +52,24 @@ func parseNetwork(field, value string) (netip.Prefix, error) {
 
 // compile validates a topology and builds the world it describes.
 func compile(t Topology) (*world, error) {
-	w := &world{region: t.Region, created: time.Now().UTC(), entries: map[string]*entry{}}
+	w := &world{provider: t.Provider, account: t.AccountID, region: t.Region, created: time.Now().UTC(), entries: map[string]*entry{}}
+	switch w.provider {
+	case "":
+		w.provider = ProviderAliyun
+	case ProviderAliyun, ProviderAWS:
+	default:
+		return nil, fieldError("provider", t.Provider, "aliyun (default) or aws")
+	}
+	if w.aws() {
+		if w.account == "" {
+			w.account = DefaultAccountID
+		}
+		if !accountPattern.MatchString(w.account) {
+			return nil, fieldError("accountId", t.AccountID, "a 12-digit AWS account ID")
+		}
+	} else if t.AccountID != "" {
+		return nil, fieldError("accountId", t.AccountID, "no accountId: it is for provider aws")
+	}
 	if err := checkID("region", t.Region); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
@@ -60,23 +80,32 @@ func compile(t Topology) (*world, error) {
 		return nil, err
 	}
 	for i, spec := range t.Instances {
-		in, err := w.buildInstance(spec, fmt.Sprintf("instances[%d]", i))
+		field := fmt.Sprintf("instances[%d]", i)
+		in, err := w.buildInstance(spec, field)
 		if err != nil {
 			return nil, fmt.Errorf("topology: %w", err)
 		}
+		var enis []*eni
+		if w.aws() {
+			if enis, err = w.buildENIs(in, spec, field, nil); err != nil {
+				return nil, fmt.Errorf("topology: %w", err)
+			}
+		}
 		w.instances = append(w.instances, in)
+		w.enis = append(w.enis, enis...)
 	}
 	if err := compileTables(w, t); err != nil {
 		return nil, err
 	}
+	w.refreshRouteStates()
 	if _, err := compileCredentials(t.Credentials); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	if _, err := resolveBehaviour(t.Behaviour); err != nil {
+	if _, err := resolveBehaviour(t.Behaviour, w.provider); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
 	for i, f := range t.Faults {
-		if err := f.validate(fmt.Sprintf("faults[%d]", i)); err != nil {
+		if err := f.validate(fmt.Sprintf("faults[%d]", i), w.provider); err != nil {
 			return nil, fmt.Errorf("topology: %w", err)
 		}
 	}
@@ -96,13 +125,16 @@ func compileVPCs(w *world, t Topology) error {
 		if t.VPC != nil {
 			field = "vpc"
 		}
-		if err := checkID(field+".id", s.ID); err != nil {
+		if err := w.checkKindID(field+".id", s.ID, "vpc"); err != nil {
+			return fmt.Errorf("topology: %w", err)
+		}
+		if err := checkTags(field+".tags", s.Tags); err != nil {
 			return fmt.Errorf("topology: %w", err)
 		}
 		if w.vpc(s.ID) != nil {
 			return fieldError(field+".id", s.ID, "a unique VPC ID")
 		}
-		v := &vpcNet{id: s.ID, name: s.Name, routerID: s.RouterID}
+		v := &vpcNet{id: s.ID, name: s.Name, routerID: s.RouterID, tags: cloneTags(s.Tags)}
 		if v.routerID == "" {
 			v.routerID = "vrt-" + strings.TrimPrefix(s.ID, "vpc-")
 		}
@@ -123,18 +155,27 @@ func compileVPCs(w *world, t Topology) error {
 }
 
 func compileVSwitches(w *world, t Topology) error {
-	if len(t.VSwitches) == 0 {
-		return fieldError("vswitches", "", "at least one vswitch such as {id: vsw-lab, cidr: 192.168.1.0/24}")
+	list, name := t.VSwitches, "vswitches"
+	switch {
+	case len(t.VSwitches) > 0 && len(t.Subnets) > 0:
+		return fieldError("subnets", t.Subnets[0].ID, "either vswitches or subnets, not both")
+	case len(t.Subnets) > 0:
+		list, name = t.Subnets, "subnets"
+	case len(t.VSwitches) == 0:
+		return fieldError("vswitches", "", "at least one vswitch (subnet) such as {id: vsw-lab, cidr: 192.168.1.0/24}")
 	}
-	for i, s := range t.VSwitches {
-		field := fmt.Sprintf("vswitches[%d]", i)
-		if err := checkID(field+".id", s.ID); err != nil {
+	for i, s := range list {
+		field := fmt.Sprintf("%s[%d]", name, i)
+		if err := w.checkKindID(field+".id", s.ID, "subnet"); err != nil {
+			return fmt.Errorf("topology: %w", err)
+		}
+		if err := checkTags(field+".tags", s.Tags); err != nil {
 			return fmt.Errorf("topology: %w", err)
 		}
 		if w.vswitch(s.ID) != nil {
 			return fieldError(field+".id", s.ID, "a unique vswitch ID")
 		}
-		v := &vswitch{id: s.ID, name: s.Name, zone: s.Zone, vpc: s.VPC}
+		v := &vswitch{id: s.ID, name: s.Name, zone: s.Zone, vpc: s.VPC, tags: cloneTags(s.Tags)}
 		if v.zone == "" {
 			v.zone = t.Region + "-a"
 		}
@@ -165,16 +206,29 @@ func compileVSwitches(w *world, t Topology) error {
 // buildInstance validates an instance against the world (used by the
 // topology and by the admin API).
 func (w *world) buildInstance(s InstanceSpec, field string) (*instance, error) {
-	if err := checkID(field+".id", s.ID); err != nil {
+	if err := w.checkKindID(field+".id", s.ID, "instance"); err != nil {
 		return nil, err
 	}
-	in := &instance{id: s.ID, name: s.Name, vswitch: s.VSwitch, ramRole: s.RAMRole, status: s.Status, mac: s.MAC, created: time.Now().UTC()}
+	if s.VSwitch != "" && s.Subnet != "" && s.VSwitch != s.Subnet {
+		return nil, paramError(field+".subnet", s.Subnet, "either vswitch or subnet, not both")
+	}
+	if s.RAMRole != "" && s.IAMRole != "" && s.RAMRole != s.IAMRole {
+		return nil, paramError(field+".iamRole", s.IAMRole, "either ramRole or iamRole, not both")
+	}
+	if !w.aws() {
+		switch {
+		case s.ENI != "" || s.SourceDestCheck != nil || len(s.NetworkInterfaces) > 0 || s.InstanceType != "" || len(s.Tags) > 0:
+			return nil, paramError(field, s.ID, "no eni, sourceDestCheck, networkInterfaces, instanceType or tags: they are for provider aws")
+		}
+	}
+	in := &instance{id: s.ID, name: s.Name, vswitch: cmp.Or(s.VSwitch, s.Subnet), ramRole: cmp.Or(s.RAMRole, s.IAMRole),
+		status: s.Status, mac: s.MAC, created: time.Now().UTC(), instanceType: cmp.Or(s.InstanceType, "t3.micro"), tags: cloneTags(s.Tags)}
 	if in.vswitch == "" && len(w.vswitches) == 1 {
 		in.vswitch = w.vswitches[0].id
 	}
 	vsw := w.vswitch(in.vswitch)
 	if vsw == nil {
-		return nil, paramError(field+".vswitch", s.VSwitch, "the ID of a vswitch of the topology")
+		return nil, paramError(field+".vswitch", in.vswitch, "the ID of a vswitch (subnet) of the topology")
 	}
 	in.vpc = vsw.vpc
 	ip, err := netip.ParseAddr(s.PrivateIP)
@@ -189,26 +243,27 @@ func (w *world) buildInstance(s InstanceSpec, field string) (*instance, error) {
 		if o.id == in.id {
 			return nil, paramError(field+".id", s.ID, "a unique instance ID")
 		}
-		if o.ip == ip {
+		// On AWS addresses belong to ENIs; buildENIs checks them.
+		if o.ip == ip && !w.aws() {
 			return nil, paramError(field+".privateIp", s.PrivateIP, "an address not used by instance "+o.id)
 		}
 	}
-	switch in.status {
-	case "":
-		in.status = InstanceRunning
-	case InstanceRunning, InstanceStopped:
-	default:
-		return nil, paramError(field+".status", s.Status, "Running or Stopped")
+	if err := w.checkInstanceStatus(in, field, s.Status); err != nil {
+		return nil, err
 	}
 	if in.ramRole != "" {
 		if err := checkID(field+".ramRole", in.ramRole); err != nil {
 			return nil, err
 		}
 	}
-	if in.mac == "" {
-		in.mac = defaultMAC(in.id)
-	} else if !macPattern.MatchString(in.mac) {
+	if err := checkTags(field+".tags", s.Tags); err != nil {
+		return nil, err
+	}
+	if in.mac != "" && !macPattern.MatchString(in.mac) {
 		return nil, paramError(field+".mac", s.MAC, "a lower-case MAC such as 00:16:3e:00:00:01")
+	}
+	if in.mac == "" && !w.aws() {
+		in.mac = defaultMAC(in.id)
 	}
 	return in, nil
 }
@@ -217,15 +272,27 @@ func compileTables(w *world, t Topology) error {
 	claimed := map[string]string{} // vswitch -> table
 	for i, s := range t.RouteTables {
 		field := fmt.Sprintf("routeTables[%d]", i)
-		if err := checkID(field+".id", s.ID); err != nil {
+		if err := w.checkKindID(field+".id", s.ID, "table"); err != nil {
 			return fmt.Errorf("topology: %w", err)
+		}
+		if err := checkTags(field+".tags", s.Tags); err != nil {
+			return fmt.Errorf("topology: %w", err)
+		}
+		if len(s.Tags) > 0 && !w.aws() {
+			return fieldError(field+".tags", s.ID, "no tags: route table tags are for provider aws")
 		}
 		if w.table(s.ID) != nil {
 			return fieldError(field+".id", s.ID, "a unique route table ID")
 		}
-		tb := &table{id: s.ID, name: s.Name, vpc: s.VPC, typ: s.Type}
+		tb := &table{id: s.ID, name: s.Name, vpc: s.VPC, typ: s.Type, tags: cloneTags(s.Tags)}
+		if s.Main && tb.typ == TableTypeCustom {
+			return fieldError(field+".main", "true", "type System (the main table) or no type")
+		}
 		if tb.typ == "" {
 			tb.typ = TableTypeSystem
+			if w.aws() && !s.Main {
+				tb.typ = TableTypeCustom // on AWS a table is main only when it says so
+			}
 		}
 		if tb.typ != TableTypeSystem && tb.typ != TableTypeCustom {
 			return fieldError(field+".type", s.Type, "System or Custom")
@@ -243,8 +310,14 @@ func compileTables(w *world, t Topology) error {
 				}
 			}
 		}
-		for j, id := range s.VSwitches {
+		if len(s.VSwitches) > 0 && len(s.Subnets) > 0 {
+			return fieldError(field+".subnets", s.Subnets[0], "either vswitches or subnets, not both")
+		}
+		for j, id := range append(append([]string{}, s.VSwitches...), s.Subnets...) {
 			vf := fmt.Sprintf("%s.vswitches[%d]", field, j)
+			if len(s.Subnets) > 0 {
+				vf = fmt.Sprintf("%s.subnets[%d]", field, j)
+			}
 			vsw := w.vswitch(id)
 			if vsw == nil || vsw.vpc != tb.vpc {
 				return fieldError(vf, id, "the ID of a vswitch of VPC "+tb.vpc)
@@ -254,12 +327,17 @@ func compileTables(w *world, t Topology) error {
 			}
 			claimed[id] = tb.id
 			tb.vswitches = append(tb.vswitches, id)
+			tb.explicit = append(tb.explicit, id)
 		}
 		w.tables = append(w.tables, tb)
 	}
 	for _, v := range w.vpcs {
 		if !slices.ContainsFunc(w.tablesOf(v.id), func(tb *table) bool { return tb.typ == TableTypeSystem }) {
-			w.tables = append(w.tables, &table{id: "vtb-" + strings.TrimPrefix(v.id, "vpc-"), vpc: v.id, typ: TableTypeSystem})
+			id := "vtb-" + strings.TrimPrefix(v.id, "vpc-")
+			if w.aws() {
+				id = "rtb-" + strings.TrimPrefix(v.id, "vpc-")
+			}
+			w.tables = append(w.tables, &table{id: id, vpc: v.id, typ: TableTypeSystem, tags: map[string]string{}})
 		}
 	}
 	// Unclaimed vswitches belong to their VPC's System table.
@@ -283,6 +361,15 @@ func compileTables(w *world, t Topology) error {
 		tb := w.table(s.ID)
 		for j, r := range s.Routes {
 			field := fmt.Sprintf("routeTables[%d].routes[%d]", i, j)
+			if w.aws() {
+				if err := w.compileAWSRoute(tb, r, field); err != nil {
+					return err
+				}
+				continue
+			}
+			if r.DestinationPrefixListID != "" || r.State != "" {
+				return fieldError(field+".destinationPrefixListId", r.DestinationPrefixListID, "no destinationPrefixListId or state: they are for provider aws")
+			}
 			dest, aerr := parseDestination(r.Destination)
 			if aerr != nil {
 				return fieldError(field+".destination", r.Destination, "an IPv4 CIDR written as its network address, such as 10.0.0.0/24")

@@ -165,9 +165,22 @@ func (d *netlinkDataplane) close() error {
 
 // kernelRoutes is the data plane's desired state: every custom Instance
 // entry that forwards traffic (all but Pending ones: a Deleting entry still
-// forwards until it is gone) whose instance exists. Callers hold s.mu.
+// forwards until it is gone) whose instance exists; on AWS every active
+// route to an ENI. Callers hold s.mu.
 func (s *Server) kernelRoutes() map[netip.Prefix]netip.Addr {
 	want := map[netip.Prefix]netip.Addr{}
+	if s.w.aws() {
+		// An active EC2 route to an ENI goes via the ENI's private IP.
+		for _, e := range s.sortedEntries() {
+			if e.system || e.eni == "" || e.prefixList != "" || e.status != RouteActive {
+				continue
+			}
+			if n := s.w.eni(e.eni); n != nil {
+				want[e.dest] = n.ip
+			}
+		}
+		return want
+	}
 	for _, e := range s.sortedEntries() {
 		if e.system || e.hopType != NextHopInstance || e.status == StatusPending {
 			continue

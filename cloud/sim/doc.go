@@ -1,8 +1,17 @@
-// Package sim is a local simulator of the Alibaba Cloud APIs vpcroute uses:
-// the VPC (2016-04-28) and ECS (2014-05-26) RPC APIs, the ECS metadata
-// service and a /sim/v1 admin API, all served by one http.Handler. The real
-// github.com/aliyun/alibaba-cloud-sdk-go talks to it unmodified: set a
-// request's Domain to "127.0.0.1:PORT" and its Scheme to "http".
+// Package sim is a local simulator of the cloud APIs vpcroute uses. One
+// world is one cloud (Topology.Provider):
+//
+//   - aliyun (default): the Alibaba VPC (2016-04-28) and ECS (2014-05-26)
+//     RPC APIs and the ECS metadata service. The real
+//     github.com/aliyun/alibaba-cloud-sdk-go talks to it unmodified: set a
+//     request's Domain to "127.0.0.1:PORT" and its Scheme to "http".
+//   - aws: the EC2 Query API (2016-11-15) and IMDSv2. The real
+//     github.com/aws/aws-sdk-go-v2 talks to it unmodified: BaseEndpoint
+//     "http://127.0.0.1:PORT", the topology's region and static credentials
+//     (see "EC2 Query API" below).
+//
+// Both serve the same /sim/v1 admin API and data plane, all from one
+// http.Handler.
 //
 // # Use
 //
@@ -13,7 +22,22 @@
 //	req.Domain, req.Scheme = ts.Domain, "http"
 //
 // As a process: cmd/vpcroute-sim (--listen 127.0.0.1:0 prints "listening on
-// 127.0.0.1:PORT" as its first stdout line).
+// 127.0.0.1:PORT" as its first stdout line; --topology-default aws serves
+// DefaultAWSTopology).
+//
+// On AWS (tests of other packages; never let a client fall back to the
+// SDK's default endpoints or IMDS):
+//
+//	ts := sim.NewTestServer(t, sim.DefaultAWSTopology())
+//	c := ec2.NewFromConfig(aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(ts.URL),
+//		Credentials: credentials.NewStaticCredentialsProvider("AKIASIMULATOR0000001", "sim-aws-secret", ""),
+//		HTTPClient:  sim.LoopbackHTTPClient()})
+//	md := imds.New(imds.Options{Endpoint: ts.MetadataEndpoint("i-0aaaaaaaaaaaaaaaa"),
+//		ClientEnableState: imds.ClientEnabled, HTTPClient: sim.LoopbackHTTPClient()})
+//
+// LoopbackHTTPClient dials only loopback and sends request bodies from
+// memory, which avoids an aws-sdk-go-v2/net/http race that breaks large
+// answers from a fast local server ("use of closed network connection").
 //
 // # RPC API
 //
@@ -114,11 +138,144 @@
 //
 // Admin errors are {"error": "..."} with 400 (bad input) or 404 (not found).
 //
+// In an AWS world the same endpoints apply, with these differences:
+// /sim/v1/routes entries carry EC2 states (active, blackhole), origin
+// (CreateRouteTable for the local routes, CreateRoute), nextHopType
+// NetworkInterface, Instance, Gateway (internet gateways and gateway
+// endpoints), NatGateway, VpcPeering, TransitGateway, ... or "local", and for
+// ENI and instance targets networkInterfaceId and instanceId as
+// DescribeRouteTables shows them; a prefix list route (no destination CIDR)
+// has destination and destinationPrefixListId both set to its pl- ID. Tables
+// carry their tags. POST /sim/v1/routes takes such a destination, an AWS
+// nextHopType and status active or blackhole (not for ENI or instance
+// targets, whose state follows the target; a missing target makes a
+// blackhole); DELETE /sim/v1/routes takes destination=pl-... too. Instances
+// (InstanceSpec) show subnet, iamRole, eni, sourceDestCheck, instanceType,
+// tags and networkInterfaces (secondary ENIs); POST /sim/v1/instances
+// creates their ENIs. POST /sim/v1/settle does nothing (EC2 is synchronous).
+//
+//	POST   /sim/v1/instances/<id>           {"state": S}: AWS pending, running, stopping, stopped, shutting-down,
+//	                                        terminated; Alibaba Running, Stopped, terminated (= DELETE)
+//	DELETE /sim/v1/instances/<id>           on AWS: terminate (listed as terminated; again: forget it)
+//
+// # EC2 Query API (provider aws)
+//
+// POST / with a form body (Action=...&Version=2016-11-15&...), answered with
+// XML in the namespace http://ec2.amazonaws.com/doc/2016-11-15/, element for
+// element what aws-sdk-go-v2's service/ec2 deserializers read. Errors are
+// <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
+// with EC2's status: 503 RequestLimitExceeded (the SDK retries it as a
+// throttle), 401 AuthFailure, 403 UnauthorizedOperation, 412
+// DryRunOperation (DryRun=true after authentication), 500 InternalError,
+// 400 for the rest. Actions: DescribeVpcs (cidrBlockAssociationSet),
+// DescribeSubnets, DescribeRouteTables, DescribeInstances,
+// DescribeNetworkInterfaces, DescribeNetworkInterfaceAttribute (Attribute
+// sourceDestCheck, description, attachment, groupSet,
+// associatePublicIpAddress), CreateRoute, ReplaceRoute, DeleteRoute,
+// ModifyNetworkInterfaceAttribute (SourceDestCheck.Value,
+// Description.Value), CreateTags (eni-, rtb-, vpc-, subnet-, i-).
+//
+//   - Authentication: AWS Signature Version 4. The Authorization header's
+//     key must be a topology credential or a minted instance role key (whose
+//     X-Amz-Security-Token must match; a long-term key must carry none), the
+//     scope the world's region and service ec2, X-Amz-Date within 15 minutes
+//     (else 400 RequestExpired); the signature is recomputed with the SDK's
+//     own v4 signer over the headers the caller signed. Anything else is 401
+//     AuthFailure. behaviour.signature "ignore" skips only the signature.
+//   - Describe* take their ID lists (VpcId.N, RouteTableId.N, ...; an
+//     unknown ID is EC2's <Kind>ID.NotFound) and Filter.N.Name/Value.M with
+//     EC2's * and ? wildcards; an unknown filter name is
+//     InvalidParameterValue. Filters: vpc-id, route-table-id,
+//     association.main, association.subnet-id, route.state, route.origin,
+//     route.destination-cidr-block, route.gateway-id, route.instance-id, ...
+//     (route tables); instance-id, instance-state-name, vpc-id,
+//     private-ip-address, ... (instances); network-interface-id,
+//     attachment.instance-id, attachment.device-index, source-dest-check,
+//     ... (ENIs); tag:<key>, tag-key and tag-value everywhere. MaxResults
+//     (5-100 for route tables, 5-1000 otherwise; all items without it) and
+//     NextToken page; DescribeInstances refuses InstanceId.N with
+//     MaxResults (InvalidParameterCombination).
+//   - Routes change synchronously: a created or replaced route is in effect
+//     when the call returns; nothing is ever Pending and EC2 has no busy-VPC
+//     conflict. Every table holds a local route (origin CreateRouteTable)
+//     per VPC CIDR.
+//   - CreateRoute: exactly one destination (DestinationCidrBlock, an IPv4
+//     network address, or DestinationPrefixListId; IPv6 is not simulated)
+//     and exactly one target (GatewayId, NatGatewayId, InstanceId,
+//     NetworkInterfaceId, VpcPeeringConnectionId, TransitGatewayId, ...;
+//     none is MissingParameter, two InvalidParameterCombination). A
+//     destination already in the table, whatever its target, is
+//     RouteAlreadyExists; one equal to or inside a VPC CIDR is
+//     InvalidParameterValue (no middlebox routing). NetworkInterfaceId must
+//     exist in the table's VPC (InvalidNetworkInterfaceID.NotFound);
+//     InstanceId must exist and not be terminated
+//     (InvalidInstanceID.NotFound) and have one ENI: more is
+//     InvalidInstanceID "There are multiple interfaces attached to instance
+//     ...". The route then targets that ENI and shows both IDs. Gateway and
+//     other targets are taken on trust. behaviour.quota (default 50) routes
+//     per table, local routes not counted, else RouteLimitExceeded naming
+//     the table, its count and the limit.
+//   - ReplaceRoute changes the target in one step (no moment without a
+//     route); a missing route is InvalidParameterValue "There is no route
+//     defined for '...' in the route table. Use CreateRoute instead.", the
+//     local route InvalidParameterValue. It is not held to the limit.
+//   - DeleteRoute: a missing route is InvalidRoute.NotFound "no route with
+//     destination-cidr-block ... in route table ..."; a local route is
+//     InvalidParameterValue.
+//   - Route state: an ENI or instance route is active while its ENI exists
+//     and is attached to a pending or running instance, blackhole otherwise
+//     (instance stopped, stopping, shutting-down or terminated, ENI detached
+//     or deleted). A blackhole route keeps its networkInterfaceId and, once
+//     the ENI is gone, the instanceId it had. Other routes are active unless
+//     put as blackhole.
+//   - Instances: terminating one (admin API) deletes its ENIs with
+//     DeleteOnTermination (the primary always; secondary ones by their
+//     spec, default true) and detaches the others; DescribeInstances lists
+//     it as terminated (code 48) without addresses or interfaces.
+//   - Throttling: behaviour.throttle.reads is the non-mutating (Describe*)
+//     bucket, writes the mutating one (Create/Replace/DeleteRoute,
+//     ModifyNetworkInterfaceAttribute, CreateTags); an empty bucket answers
+//     503 RequestLimitExceeded. The default AWS topology sets EC2's buckets
+//     (EC2DescribeBucket 100 refilling 20/s, EC2MutatingBucket 50 refilling
+//     5/s); a topology without a throttle section has no limit.
+//   - Latency and fault rules work as for Alibaba, with EC2 action names;
+//     a rule's default status is the one EC2 uses for its code.
+//
+// # IMDSv2 (provider aws)
+//
+// As a hardened fleet runs it (HttpTokens=required, no IMDSv1): PUT
+// /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds of 1-21600
+// (else 400; a GET there is 405, X-Forwarded-For 403) and answers a token,
+// echoing that header; every GET needs a live token issued to the same
+// instance in X-aws-ec2-metadata-token, else 401. Paths under
+// /latest/meta-data/: instance-id, instance-type, ami-id, local-ipv4,
+// hostname, local-hostname, mac (the primary ENI's), placement/{region,
+// availability-zone,availability-zone-id}, network/interfaces/macs/ (one
+// "<mac>/" per attached ENI, by device index), network/interfaces/macs/
+// <mac>/{device-number,interface-id,local-hostname,local-ipv4s,mac,
+// owner-id,subnet-id,subnet-ipv4-cidr-block,vpc-id,vpc-ipv4-cidr-block,
+// vpc-ipv4-cidr-blocks}, iam/info, iam/security-credentials/ (the role) and
+// iam/security-credentials/<role> (Code, LastUpdated, Type AWS-HMAC,
+// AccessKeyId ASIA..., SecretAccessKey, Token, Expiration: minted per
+// instance, valid for the EC2 API with their token until they expire after
+// behaviour.stsLifetime); /latest/dynamic/instance-identity/document
+// (accountId, region, instanceId, privateIp, availabilityZone, ...).
+//
+// The caller is chosen as for Alibaba: by source address on /latest/, or
+// by the /sim/v1/instances/<id> prefix. aws-sdk-go-v2's imds client,
+// however, sets the request path itself and drops any path of its
+// Endpoint, so the prefix cannot work for it (nor can a query parameter).
+// For it the simulator serves one instance's metadata on a listener of its
+// own: Server.MetadataHandler, TestServer.MetadataEndpoint(id) in tests,
+// vpcroute-sim --metadata-listen ID=127.0.0.1:0 for the process.
+//
 // # Data plane
 //
 // With WithDataplane(netns) the simulator keeps, in that network namespace's
 // main table, a kernel route "DEST via <instance private IP> proto 0x56" for
-// every custom Instance entry that is not Pending and whose instance exists.
+// every custom Instance entry that is not Pending and whose instance exists
+// (on AWS: "DEST via <ENI private IP>" for every active route to an ENI or
+// instance).
 // It adds and deletes only routes with protocol RouteProtocol, never
 // replaces a foreign route, and removes its routes on Close.
 package sim

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// FaultRule injects a failure into RPC calls. Rules are checked in order;
+// FaultRule injects a failure into API calls (Alibaba RPC or EC2). Rules are checked in order;
 // the first that matches and fires wins.
 type FaultRule struct {
 	// Action is the RPC action to fail; "" or "*" means every action.
@@ -15,7 +15,9 @@ type FaultRule struct {
 	Code    string `yaml:"code,omitempty" json:"code,omitempty"`
 	Message string `yaml:"message,omitempty" json:"message,omitempty"`
 	// HTTPStatus defaults to 503 for ServiceUnavailable, 500 for
-	// InternalError and 400 otherwise.
+	// InternalError and 400 otherwise; on AWS to the status EC2 answers the
+	// code with (503 RequestLimitExceeded and Unavailable, 401 AuthFailure,
+	// 403 UnauthorizedOperation, 500 InternalError, else 400).
 	HTTPStatus int `yaml:"httpStatus,omitempty" json:"httpStatus,omitempty"`
 	// Count is how many times the rule fires before it is dropped; 0 means
 	// unlimited.
@@ -28,8 +30,12 @@ type FaultRule struct {
 	DelayMillis int `yaml:"delayMillis,omitempty" json:"delayMillis,omitempty"`
 }
 
-func (f FaultRule) validate(field string) error {
-	if f.Action != "" && f.Action != "*" && actionClass(f.Action) == classOther {
+func (f FaultRule) validate(field, provider string) error {
+	if provider == ProviderAWS {
+		if f.Action != "" && f.Action != "*" && ec2ActionClass(f.Action) == classOther {
+			return paramError(field+".action", f.Action, "an EC2 action such as CreateRoute, or * for every action")
+		}
+	} else if f.Action != "" && f.Action != "*" && actionClass(f.Action) == classOther {
 		return paramError(field+".action", f.Action, "an RPC action such as CreateRouteEntry, or * for every action")
 	}
 	if f.Code == "" && !f.Close {
@@ -66,7 +72,7 @@ func (f FaultRule) delay() time.Duration { return time.Duration(f.DelayMillis) *
 
 // AddFault appends a rule after validating it.
 func (s *Server) AddFault(f FaultRule) error {
-	if err := f.validate("fault"); err != nil {
+	if err := f.validate("fault", s.provider()); err != nil {
 		return err
 	}
 	s.mu.Lock()

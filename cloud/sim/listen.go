@@ -52,18 +52,22 @@ func ListenerAddr(l net.Listener) string {
 	return l.Addr().String()
 }
 
-// Serve answers on every listener until ctx ends, then shuts the HTTP
-// servers down (waiting up to 5s for calls in flight) and closes the
-// simulator. It returns the first serving error, if any.
-func (s *Server) Serve(ctx context.Context, listeners ...net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, len(listeners))
-	for _, l := range listeners {
+// ServeEndpoints is Serve with per-instance metadata listeners.
+func (s *Server) ServeEndpoints(ctx context.Context, endpoints ...Endpoint) error {
+	srvs := make([]*http.Server, 0, len(endpoints))
+	errc := make(chan error, len(endpoints))
+	for _, ep := range endpoints {
+		h := s.Handler()
+		if ep.Instance != "" {
+			h = s.MetadataHandler(ep.Instance)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srvs = append(srvs, srv)
 		go func(l net.Listener) {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("serve %s: %w", ListenerAddr(l), err)
 			}
-		}(l)
+		}(ep.Listener)
 	}
 	var serveErr error
 	select {
@@ -73,11 +77,47 @@ func (s *Server) Serve(ctx context.Context, listeners ...net.Listener) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	errs := []error{serveErr}
-	if err := srv.Shutdown(shutCtx); err != nil {
-		errs = append(errs, fmt.Errorf("shut down: %w", err))
+	for _, srv := range srvs {
+		if err := srv.Shutdown(shutCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down: %w", err))
+		}
 	}
 	if err := s.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// MetadataHandler serves the metadata service of one instance at /latest/...
+// (ECS metadata, or IMDSv2 in an AWS world), whatever the caller's
+// address. aws-sdk-go-v2's imds client replaces the path of its Endpoint,
+// so it cannot use the /sim/v1/instances/<id> prefix; give it a listener of
+// its own serving this handler instead (vpcroute-sim --metadata-listen,
+// TestServer.MetadataEndpoint).
+func (s *Server) MetadataHandler(instanceID string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/latest/") {
+			http.Error(w, "metadata of "+instanceID+": only /latest/... is served here", http.StatusNotFound)
+			return
+		}
+		s.serveMetadata(w, r, instanceID, r.URL.Path)
+	})
+}
+
+// Endpoint is a listener and what it serves: every API of the simulator,
+// or (Instance set) only the metadata service of that instance.
+type Endpoint struct {
+	Listener net.Listener
+	Instance string
+}
+
+// Serve answers on every listener until ctx ends, then shuts the HTTP
+// servers down (waiting up to 5s for calls in flight) and closes the
+// simulator. It returns the first serving error, if any.
+func (s *Server) Serve(ctx context.Context, listeners ...net.Listener) error {
+	eps := make([]Endpoint, 0, len(listeners))
+	for _, l := range listeners {
+		eps = append(eps, Endpoint{Listener: l})
+	}
+	return s.ServeEndpoints(ctx, eps...)
 }

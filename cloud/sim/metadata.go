@@ -45,8 +45,13 @@ func (s *Server) serveMetadataByCaller(w http.ResponseWriter, r *http.Request) {
 	s.serveMetadata(w, r, id, r.URL.Path)
 }
 
-// serveMetadata answers path (starting with /latest/) for instance id.
+// serveMetadata answers path (starting with /latest/) for instance id: the
+// ECS metadata service, or IMDSv2 in an AWS world.
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request, id, path string) {
+	if s.provider() == ProviderAWS {
+		s.serveIMDS(w, r, id, path)
+		return
+	}
 	if path == tokenPath {
 		s.serveMetadataToken(w, r)
 		return

@@ -43,6 +43,8 @@ var nextHopTypes = []string{
 // world is the simulated state. It is not safe for concurrent use; Server
 // guards it with its mutex.
 type world struct {
+	provider  string // ProviderAliyun or ProviderAWS
+	account   string // AWS account ID (ownerId)
 	region    string
 	created   time.Time
 	vpcs      []*vpcNet
@@ -51,24 +53,32 @@ type world struct {
 	instances []*instance
 	entries   map[string]*entry // by RouteEntryId
 	seq       uint64            // last entry sequence number handed out
+	enis      []*eni            // AWS network interfaces
 }
+
+// aws reports whether the world speaks EC2.
+func (w *world) aws() bool { return w.provider == ProviderAWS }
 
 type vpcNet struct {
 	id, name, routerID string
 	cidr               netip.Prefix
 	secondary          []netip.Prefix
+	tags               map[string]string
 }
 
 type vswitch struct {
 	id, name, zone, vpc string
 	cidr                netip.Prefix
 	table               string
+	tags                map[string]string
 }
 
 type table struct {
 	id, name, vpc, typ string
 	vswitches          []string
+	explicit           []string // subnets associated explicitly (AWS associationSet)
 	entries            []*entry // in creation order
+	tags               map[string]string
 }
 
 type entry struct {
@@ -85,12 +95,33 @@ type entry struct {
 	gen         uint64 // bumps on every transition so stale timers are ignored
 	hold        bool   // status set behind the API's back and kept until changed
 	deleteAfter bool   // the transition in flight ends with removal
+
+	// AWS routes: a destination prefix list instead of dest, the target ENI
+	// of NetworkInterface and Instance routes, the instance that ENI was
+	// last attached to (kept once the ENI is gone, as EC2 keeps it in a
+	// blackhole route), and the origin.
+	prefixList string
+	eni        string
+	instRef    string
+	origin     string
+}
+
+// destKey is what identifies an entry in its table: the CIDR, or on AWS the
+// prefix list ID.
+func (e *entry) destKey() string {
+	if e.prefixList != "" {
+		return e.prefixList
+	}
+	return e.dest.String()
 }
 
 type instance struct {
 	id, name, vswitch, vpc, ramRole, status, mac string
 	ip                                           netip.Addr
 	created                                      time.Time
+	// AWS only.
+	instanceType string
+	tags         map[string]string
 }
 
 func (w *world) vpc(id string) *vpcNet {
@@ -129,7 +160,17 @@ func (w *world) instance(id string) *instance {
 	return nil
 }
 
+// instanceByIP finds the instance holding a private IP: on AWS the
+// instance an ENI with that address is attached to.
 func (w *world) instanceByIP(ip netip.Addr) *instance {
+	if w.aws() {
+		for _, n := range w.enis {
+			if n.ip == ip && n.instance != "" {
+				return w.instance(n.instance)
+			}
+		}
+		return nil
+	}
 	for _, in := range w.instances {
 		if in.ip == ip {
 			return in
@@ -183,10 +224,21 @@ func (w *world) removeEntry(e *entry) {
 	e.gen++ // a timer still in flight for it must not resurrect it
 }
 
-// entryByDest finds the entry of a table with the given destination.
+// entryByDest finds the entry of a table with the given destination CIDR.
 func (t *table) entryByDest(dest netip.Prefix) *entry {
 	for _, e := range t.entries {
-		if e.dest == dest {
+		if e.prefixList == "" && e.dest == dest {
+			return e
+		}
+	}
+	return nil
+}
+
+// entryByPrefixList finds the AWS route of a table with the given
+// destination prefix list.
+func (t *table) entryByPrefixList(pl string) *entry {
+	for _, e := range t.entries {
+		if e.prefixList != "" && e.prefixList == pl {
 			return e
 		}
 	}
@@ -207,6 +259,9 @@ func (t *table) customCount() int {
 // busy reports whether any entry of the VPC is in a transient state, which
 // makes the real API refuse another route change in that VPC.
 func (w *world) busy(vpcID string) *entry {
+	if w.aws() {
+		return nil // EC2 route changes are synchronous
+	}
 	for _, t := range w.tablesOf(vpcID) {
 		for _, e := range t.entries {
 			if e.status != StatusAvailable {
@@ -236,13 +291,43 @@ func defaultMAC(id string) string {
 	return fmt.Sprintf("00:16:3e:%02x:%02x:%02x", byte(s>>16), byte(s>>8), byte(s))
 }
 
-// systemEntries builds the System entries of a table: one per vswitch CIDR
-// of the VPC and one for the cloud service range.
+// addSystemEntries builds the System entries of a table: on Alibaba one per
+// vswitch CIDR of the VPC and one for the cloud service range, on AWS the
+// local route of every VPC CIDR.
 func (w *world) addSystemEntries(t *table) {
+	if w.aws() {
+		v := w.vpc(t.vpc)
+		for _, c := range append([]netip.Prefix{v.cidr}, v.secondary...) {
+			w.newEntry(t, &entry{dest: c, system: true, hopType: NextHopLocal, hopID: NextHopLocal,
+				status: RouteActive, origin: OriginCreateRouteTable, created: w.created})
+		}
+		return
+	}
 	for _, v := range w.vswitchesOf(t.vpc) {
 		w.newEntry(t, &entry{dest: v.cidr, system: true, hopType: NextHopLocal,
 			status: StatusAvailable, created: w.created, desc: "vswitch " + v.id})
 	}
 	w.newEntry(t, &entry{dest: cloudServiceRange, system: true, hopType: "service",
 		status: StatusAvailable, created: w.created, desc: "cloud service"})
+}
+
+// checkInstanceStatus validates and defaults an instance's status.
+func (w *world) checkInstanceStatus(in *instance, field, given string) error {
+	if w.aws() {
+		if in.status == "" {
+			in.status = EC2Running
+		}
+		if _, ok := ec2StateCodes[in.status]; !ok {
+			return paramError(field+".status", given, "pending, running, stopping, stopped, shutting-down or terminated")
+		}
+		return nil
+	}
+	switch in.status {
+	case "":
+		in.status = InstanceRunning
+	case InstanceRunning, InstanceStopped:
+	default:
+		return paramError(field+".status", given, "Running or Stopped")
+	}
+	return nil
 }

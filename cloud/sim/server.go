@@ -30,6 +30,7 @@ type Server struct {
 	timers       map[string]*time.Timer // by entry ID
 	conflictTurn int
 	clientTokens map[string]string // ClientToken -> RouteEntryId
+	imdsTokens   map[string]imdsToken
 	rng          *rand.Rand
 	closed       bool
 
@@ -102,7 +103,7 @@ func New(topo Topology, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	beh, err := resolveBehaviour(topo.Behaviour)
+	beh, err := resolveBehaviour(topo.Behaviour, w.provider)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +119,7 @@ func New(topo Topology, opts ...Option) (*Server, error) {
 		creds:        creds,
 		timers:       map[string]*time.Timer{},
 		clientTokens: map[string]string{},
+		imdsTokens:   map[string]imdsToken{},
 		rng:          rand.New(rand.NewSource(st.seed)),
 		stats:        newStatsCounter(),
 	}
@@ -145,6 +147,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 	case strings.HasPrefix(r.URL.Path, "/latest/"):
 		s.serveMetadataByCaller(w, r)
+	case s.provider() == ProviderAWS:
+		s.serveEC2(w, r)
 	default:
 		s.serveRPC(w, r)
 	}
@@ -172,6 +176,17 @@ func (s *Server) Close() error {
 	}
 	return nil
 }
+
+// provider returns the cloud the world speaks.
+func (s *Server) provider() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.provider
+}
+
+// Provider returns the cloud the simulator speaks: ProviderAliyun or
+// ProviderAWS.
+func (s *Server) Provider() string { return s.provider() }
 
 // Region returns the simulated region ID.
 func (s *Server) Region() string {

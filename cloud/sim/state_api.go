@@ -3,17 +3,21 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
 // Table is a route table as the admin API shows it.
 type Table struct {
-	ID        string   `json:"id"`
-	VPCID     string   `json:"vpcId"`
+	ID    string `json:"id"`
+	VPCID string `json:"vpcId"`
+	// Type is System (on AWS the main table) or Custom.
 	Type      string   `json:"type"`
 	Name      string   `json:"name,omitempty"`
 	VSwitches []string `json:"vswitches"`
 	Entries   []Entry  `json:"entries"`
+	// Tags are the table's tags (AWS).
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Entry is a route entry as the admin API shows it.
@@ -31,6 +35,14 @@ type Entry struct {
 	// Hold is true for a transient status set by PutRoute that does not end
 	// by itself.
 	Hold bool `json:"hold,omitempty"`
+	// AWS routes: the prefix list of a route without a destination CIDR
+	// (Destination then holds the same ID), the origin (CreateRouteTable or
+	// CreateRoute), and for ENI and instance targets the ENI and the
+	// instance as DescribeRouteTables shows them.
+	DestinationPrefixListID string `json:"destinationPrefixListId,omitempty"`
+	Origin                  string `json:"origin,omitempty"`
+	InstanceID              string `json:"instanceId,omitempty"`
+	NetworkInterfaceID      string `json:"networkInterfaceId,omitempty"`
 }
 
 // PutRouteRequest places an entry behind the API's back: no busy-VPC,
@@ -56,25 +68,39 @@ func (s *Server) Routes() []Table {
 	out := make([]Table, 0, len(s.w.tables))
 	for _, t := range s.w.tables {
 		tv := Table{ID: t.id, VPCID: t.vpc, Type: t.typ, Name: t.name, VSwitches: append([]string{}, t.vswitches...), Entries: []Entry{}}
+		if s.w.aws() {
+			tv.Tags = cloneTags(t.tags)
+		}
 		for _, e := range t.entries {
-			tv.Entries = append(tv.Entries, e.view())
+			tv.Entries = append(tv.Entries, s.w.entryView(e))
 		}
 		out = append(out, tv)
 	}
 	return out
 }
 
-func (e *entry) view() Entry {
+// entryView renders an entry for the admin API. Callers hold s.mu.
+func (w *world) entryView(e *entry) Entry {
 	typ := EntryTypeCustom
 	if e.system {
 		typ = EntryTypeSystem
 	}
-	return Entry{ID: e.id, TableID: e.table, Destination: e.dest.String(), Type: typ, Status: e.status,
-		NextHopType: e.hopType, NextHopID: e.hopID, Name: e.name, Description: e.desc, Hold: e.hold}
+	v := Entry{ID: e.id, TableID: e.table, Destination: e.destKey(), Type: typ, Status: e.status,
+		NextHopType: e.hopType, NextHopID: e.hopID, Name: e.name, Description: e.desc, Hold: e.hold,
+		DestinationPrefixListID: e.prefixList, Origin: e.origin}
+	if e.hopType == NextHopInstance || e.hopType == HopNetworkInterface {
+		if w.aws() {
+			v.NetworkInterfaceID, v.InstanceID = e.eni, w.routeInstance(e)
+		}
+	}
+	return v
 }
 
 // PutRoute creates or replaces (by destination) a custom entry.
 func (s *Server) PutRoute(req PutRouteRequest) (Entry, error) {
+	if s.provider() == ProviderAWS {
+		return s.putRouteAWS(req)
+	}
 	dest, aerr := parseDestination(req.Destination)
 	if aerr != nil {
 		return Entry{}, paramError("destination", req.Destination, "an IPv4 CIDR written as its network address, such as 10.0.0.0/24")
@@ -122,7 +148,7 @@ func (s *Server) PutRoute(req PutRouteRequest) (Entry, error) {
 	default:
 		s.startTransition(e, status, remove)
 	}
-	v := e.view()
+	v := s.w.entryView(e)
 	s.mu.Unlock()
 	s.SyncDataplane()
 	return v, nil
@@ -135,8 +161,12 @@ func (s *Server) finishPut(e *entry) {
 	s.finish(e)
 }
 
-// DeleteRoute removes a custom entry at once, behind the API's back.
+// DeleteRoute removes a custom entry at once, behind the API's back. On AWS
+// the destination may be a prefix list ID (pl-...).
 func (s *Server) DeleteRoute(tableID, destination string) error {
+	if s.provider() == ProviderAWS && strings.HasPrefix(destination, "pl-") {
+		return s.deleteRouteAWS(tableID, destination)
+	}
 	dest, aerr := parseDestination(destination)
 	if aerr != nil {
 		return paramError("destination", destination, "an IPv4 CIDR such as 10.1.0.0/24")
@@ -172,6 +202,10 @@ func (s *Server) Instances() []InstanceSpec {
 	defer s.mu.Unlock()
 	out := make([]InstanceSpec, 0, len(s.w.instances))
 	for _, in := range s.w.instances {
+		if s.w.aws() {
+			out = append(out, s.w.awsInstanceSpec(in))
+			continue
+		}
 		out = append(out, InstanceSpec{ID: in.id, PrivateIP: in.ip.String(), VSwitch: in.vswitch, RAMRole: in.ramRole,
 			Status: in.status, MAC: in.mac, Name: in.name})
 	}
@@ -179,8 +213,13 @@ func (s *Server) Instances() []InstanceSpec {
 }
 
 // AddInstance adds an instance, or replaces the one with the same ID (to
-// stop it, start it or move it).
+// stop it, start it or move it). On AWS the instance's ENIs are rebuilt;
+// ENIs keeping their IDs keep their routes and, unless the spec says
+// otherwise, their source/destination check.
 func (s *Server) AddInstance(spec InstanceSpec) error {
+	if s.provider() == ProviderAWS {
+		return s.addInstanceAWS(spec)
+	}
 	s.mu.Lock()
 	idx := slices.IndexFunc(s.w.instances, func(in *instance) bool { return in.id == spec.ID })
 	others := slices.DeleteFunc(slices.Clone(s.w.instances), func(in *instance) bool { return in.id == spec.ID })
@@ -205,7 +244,15 @@ func (s *Server) AddInstance(spec InstanceSpec) error {
 // service no longer know it. Its route entries stay (stale, as a reconciler
 // must find and delete them) unless deleteRoutes is set; either way the data
 // plane drops their kernel routes.
+//
+// On AWS the instance is terminated instead: DescribeInstances lists it as
+// terminated, its ENIs with DeleteOnTermination are deleted (the others
+// detached) and the routes targeting them turn blackhole (or go, with
+// deleteRoutes). A terminated instance removed again is forgotten.
 func (s *Server) RemoveInstance(id string, deleteRoutes bool) error {
+	if s.provider() == ProviderAWS {
+		return s.terminateAWS(id, deleteRoutes)
+	}
 	s.mu.Lock()
 	idx := slices.IndexFunc(s.w.instances, func(in *instance) bool { return in.id == id })
 	if idx < 0 {

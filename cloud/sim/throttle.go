@@ -45,15 +45,21 @@ func (s *Server) resetBuckets() {
 	s.writes = newBucket(s.beh.throttle.Writes, now)
 }
 
-// admit charges one call of the class to its bucket.
-func (s *Server) admit(class string) *apiError {
+// take charges one call of the class to its bucket and reports whether
+// there was a token.
+func (s *Server) take(class string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.reads
 	if class == classWrite {
 		b = s.writes
 	}
-	if !b.take(time.Now()) {
+	return b.take(time.Now())
+}
+
+// admit charges one RPC call of the class to its bucket.
+func (s *Server) admit(class string) *apiError {
+	if !s.take(class) {
 		return badRequest(CodeThrottling, "Request was denied due to user flow control (%s bucket empty).", class)
 	}
 	return nil

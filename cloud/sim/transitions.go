@@ -64,6 +64,11 @@ func (s *Server) completeTransition(id string, gen uint64) {
 // passed. Entries put with Hold stay as they are.
 func (s *Server) Settle() {
 	s.mu.Lock()
+	if s.w.aws() {
+		// EC2 changes are synchronous: there is nothing in flight.
+		s.mu.Unlock()
+		return
+	}
 	for _, e := range s.sortedEntries() {
 		if e.status != StatusAvailable && !e.hold {
 			s.finish(e)

@@ -1,12 +1,16 @@
-// Command vpcroute-sim serves a simulated Alibaba Cloud region (VPC and ECS
-// APIs, ECS metadata, /sim/v1 admin API) for vpcroute's tests and demo. See
-// package cloud/sim for the behaviour and the admin API.
+// Command vpcroute-sim serves a simulated cloud region for vpcroute's tests
+// and demo: Alibaba Cloud (VPC and ECS APIs, ECS metadata) or AWS (the EC2
+// Query API, IMDSv2), with the /sim/v1 admin API. See package cloud/sim for
+// the behaviour and the admin API.
 //
-//	vpcroute-sim --listen 127.0.0.1:0 [--listen unix:/run/sim.sock] [--topology FILE]
+//	vpcroute-sim --listen 127.0.0.1:0 [--listen unix:/run/sim.sock]
+//	             [--topology FILE | --topology-default aliyun|aws]
+//	             [--metadata-listen INSTANCE=127.0.0.1:0]...
 //	             [--dataplane-netns NAME|self] [--pending-delay 2s] [--log-format console|json]
 //
 // The first stdout line is "listening on ADDR" for the first --listen (one
 // line per listener follows, in order), so a test can start it with port 0.
+// Then each --metadata-listen prints "metadata INSTANCE ADDR", in order.
 // SIGTERM or SIGINT shuts it down cleanly and removes the kernel routes the
 // data plane added.
 package main
@@ -16,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -42,7 +45,7 @@ func newCommand(stdout io.Writer) *cobra.Command {
 	o := defaultOptions()
 	cmd := &cobra.Command{
 		Use:           "vpcroute-sim",
-		Short:         "Simulated Alibaba Cloud VPC/ECS APIs and metadata for vpcroute's tests and demo",
+		Short:         "Simulated Alibaba Cloud (VPC/ECS) or AWS (EC2, IMDSv2) APIs and metadata for vpcroute's tests and demo",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -59,7 +62,7 @@ func run(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	if o.PrintTopology {
-		_, err := stdout.Write(sim.DefaultTopologyYAML())
+		_, err := stdout.Write(o.defaultTopologyYAML())
 		return err
 	}
 	topo, err := o.topology()
@@ -75,10 +78,14 @@ func run(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	listeners := make([]net.Listener, 0, len(o.Listen))
+	known := map[string]bool{}
+	for _, in := range s.Instances() {
+		known[in.ID] = true
+	}
+	endpoints := make([]sim.Endpoint, 0, len(o.Listen)+len(o.MetadataListen))
 	closeAll := func() {
-		for _, l := range listeners {
-			_ = l.Close() // startup already failed; that error is reported
+		for _, ep := range endpoints {
+			_ = ep.Listener.Close() // startup already failed; that error is reported
 		}
 	}
 	for _, spec := range o.Listen {
@@ -87,19 +94,36 @@ func run(ctx context.Context, o *options, stdout io.Writer) error {
 			closeAll()
 			return errors.Join(err, s.Close())
 		}
-		listeners = append(listeners, l)
+		endpoints = append(endpoints, sim.Endpoint{Listener: l})
 	}
-	addrs := make([]string, 0, len(listeners))
-	for _, l := range listeners {
-		addrs = append(addrs, sim.ListenerAddr(l))
-		if _, err := fmt.Fprintf(stdout, "listening on %s\n", sim.ListenerAddr(l)); err != nil {
+	for _, m := range o.metadataListeners() {
+		if !known[m[0]] {
+			closeAll()
+			return errors.Join(flagError("metadata-listen", m[0]+"="+m[1], "the ID of an instance of the topology"), s.Close())
+		}
+		l, err := sim.Listen(m[1])
+		if err != nil {
+			closeAll()
+			return errors.Join(err, s.Close())
+		}
+		endpoints = append(endpoints, sim.Endpoint{Listener: l, Instance: m[0]})
+	}
+	addrs := make([]string, 0, len(endpoints))
+	for _, ep := range endpoints {
+		addr := sim.ListenerAddr(ep.Listener)
+		line := "listening on " + addr
+		if ep.Instance != "" {
+			line = "metadata " + ep.Instance + " " + addr
+		}
+		addrs = append(addrs, line)
+		if _, err := fmt.Fprintln(stdout, line); err != nil {
 			closeAll()
 			return errors.Join(fmt.Errorf("write listening address: %w", err), s.Close())
 		}
 	}
-	log.Info("simulator ready", zap.Strings("listen", addrs), zap.String("region", s.Region()),
+	log.Info("simulator ready", zap.String("provider", s.Provider()), zap.Strings("listen", addrs), zap.String("region", s.Region()),
 		zap.String("dataplaneNetns", o.DataplaneNetns), zap.Any("behaviour", s.Behaviour()))
-	err = s.Serve(ctx, listeners...)
+	err = s.ServeEndpoints(ctx, endpoints...)
 	log.Info("simulator stopped")
 	return err
 }

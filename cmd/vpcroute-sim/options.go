@@ -16,39 +16,47 @@ import (
 // options are the flags of vpcroute-sim. Overrides apply only when their
 // flag was given, so the topology's behaviour stays the default.
 type options struct {
-	Listen         []string
-	Topology       string
-	DataplaneNetns string
-	PendingDelay   time.Duration
-	Latency        time.Duration
-	Quota          int
-	ConflictCode   string
-	Signature      string
-	LogLevel       string
-	LogFormat      string
-	PrintTopology  bool
+	Listen          []string
+	MetadataListen  []string
+	Topology        string
+	TopologyDefault string
+	DataplaneNetns  string
+	PendingDelay    time.Duration
+	Latency         time.Duration
+	Quota           int
+	ConflictCode    string
+	Signature       string
+	LogLevel        string
+	LogFormat       string
+	PrintTopology   bool
 
 	changed func(name string) bool
 }
 
 func defaultOptions() *options {
-	return &options{Listen: []string{"127.0.0.1:0"}, LogLevel: "info", LogFormat: "console", changed: func(string) bool { return false }}
+	return &options{Listen: []string{"127.0.0.1:0"}, TopologyDefault: sim.ProviderAliyun, LogLevel: "info", LogFormat: "console",
+		changed: func(string) bool { return false }}
 }
 
 func (o *options) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.Listen, "listen", o.Listen, "address to serve on, HOST:PORT or unix:/path/to.sock (repeatable)")
-	fs.StringVar(&o.Topology, "topology", o.Topology, "topology YAML file (default: the embedded two-host lab)")
+	fs.StringVar(&o.Topology, "topology", o.Topology, "topology YAML file (default: the embedded two-host lab of --topology-default)")
+	fs.StringVar(&o.TopologyDefault, "topology-default", o.TopologyDefault,
+		"the embedded two-host lab to serve without --topology: aliyun (VPC/ECS APIs, ECS metadata) or aws (EC2 Query API, IMDSv2)")
+	fs.StringArrayVar(&o.MetadataListen, "metadata-listen", o.MetadataListen,
+		"INSTANCE=HOST:PORT (or INSTANCE=unix:/path): serve only that instance's metadata at /latest/... there, for clients "+
+			"such as aws-sdk-go-v2's imds that cannot use the /sim/v1/instances/<id> prefix (repeatable)")
 	fs.StringVar(&o.DataplaneNetns, "dataplane-netns", o.DataplaneNetns,
 		`network namespace whose kernel routes follow the route tables ("self" for the simulator's own; default: off)`)
 	fs.DurationVar(&o.PendingDelay, "pending-delay", o.PendingDelay, "how long route changes stay Pending/Deleting (overrides the topology)")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "delay added to every API call (overrides the topology)")
-	fs.IntVar(&o.Quota, "quota", o.Quota, "custom route entries per table (overrides the topology)")
+	fs.IntVar(&o.Quota, "quota", o.Quota, "custom route entries (EC2 routes) per table (overrides the topology)")
 	fs.StringVar(&o.ConflictCode, "conflict-code", o.ConflictCode,
 		"answer to a change in a busy VPC: IncorrectRouteEntryStatus, TaskConflict, OperationConflict or alternate (overrides the topology)")
-	fs.StringVar(&o.Signature, "signature", o.Signature, "verify or ignore request signatures (overrides the topology)")
+	fs.StringVar(&o.Signature, "signature", o.Signature, "verify or ignore request signatures, HMAC-SHA1 or SigV4 (overrides the topology)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "console or json")
-	fs.BoolVar(&o.PrintTopology, "print-topology", o.PrintTopology, "print the default topology YAML and exit")
+	fs.BoolVar(&o.PrintTopology, "print-topology", o.PrintTopology, "print the default topology YAML (of --topology-default) and exit")
 	o.changed = func(name string) bool { return fs.Changed(name) }
 }
 
@@ -62,6 +70,23 @@ func (o *options) Validate() error {
 		if !strings.HasPrefix(l, "unix:") && !strings.Contains(l, ":") {
 			return flagError("listen", l, "HOST:PORT (such as 127.0.0.1:0) or unix:/path/to.sock")
 		}
+	}
+	if o.TopologyDefault != sim.ProviderAliyun && o.TopologyDefault != sim.ProviderAWS {
+		return flagError("topology-default", o.TopologyDefault, "aliyun or aws")
+	}
+	if o.Topology != "" && o.changed("topology-default") {
+		return flagError("topology-default", o.TopologyDefault, "no --topology-default with --topology (the file names its provider)")
+	}
+	seen := map[string]bool{}
+	for _, m := range o.MetadataListen {
+		id, addr, ok := strings.Cut(m, "=")
+		if !ok || id == "" || (!strings.HasPrefix(addr, "unix:") && !strings.Contains(addr, ":")) {
+			return flagError("metadata-listen", m, "INSTANCE=HOST:PORT such as i-0aaaaaaaaaaaaaaaa=127.0.0.1:0, or INSTANCE=unix:/path/to.sock")
+		}
+		if seen[id] {
+			return flagError("metadata-listen", m, "one listener per instance")
+		}
+		seen[id] = true
 	}
 	if o.changed("pending-delay") && o.PendingDelay < 0 {
 		return flagError("pending-delay", o.PendingDelay.String(), "a duration of 0 or more, such as 200ms")
@@ -94,9 +119,28 @@ func flagError(name, value, expected string) error {
 // topology loads the topology file, or the embedded default.
 func (o *options) topology() (sim.Topology, error) {
 	if o.Topology == "" {
-		return sim.DefaultTopology(), nil
+		return sim.DefaultTopologyFor(o.TopologyDefault)
 	}
 	return sim.LoadTopology(o.Topology)
+}
+
+// defaultTopologyYAML is the source of the selected embedded topology.
+func (o *options) defaultTopologyYAML() []byte {
+	if o.TopologyDefault == sim.ProviderAWS {
+		return sim.DefaultAWSTopologyYAML()
+	}
+	return sim.DefaultTopologyYAML()
+}
+
+// metadataListeners splits --metadata-listen into instance and address, in
+// order. Validate has checked the syntax.
+func (o *options) metadataListeners() [][2]string {
+	out := make([][2]string, 0, len(o.MetadataListen))
+	for _, m := range o.MetadataListen {
+		id, addr, _ := strings.Cut(m, "=")
+		out = append(out, [2]string{id, addr})
+	}
+	return out
 }
 
 // simOptions turns the given flags into simulator options.

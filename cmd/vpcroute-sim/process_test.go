@@ -56,6 +56,7 @@ type simProcess struct {
 	addrs   []string
 	stderr  *syncBuffer
 	exited  chan struct{} // closed once Wait returned; waitErr is then set
+	rest    chan string   // stdout lines after the listening lines
 	waitErr error
 }
 
@@ -124,11 +125,34 @@ func startSim(t *testing.T, listeners int, argv ...string) *simProcess {
 			t.Fatalf("no listening line after 30s: %s", p.stderr)
 		}
 	}
+	// Later lines stay readable (nextLine); beyond the buffer they are
+	// dropped so that the child never blocks on stdout.
+	p.rest = make(chan string, 64)
 	go func() {
-		for range lines { // drain
+		for line := range lines {
+			select {
+			case p.rest <- line:
+			default:
+			}
 		}
+		close(p.rest)
 	}()
 	return p
+}
+
+// nextLine returns the next stdout line after the listening lines.
+func (p *simProcess) nextLine(t *testing.T) string {
+	t.Helper()
+	select {
+	case line, ok := <-p.rest:
+		if !ok {
+			t.Fatalf("simulator stdout closed: %s", p.stderr)
+		}
+		return line
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no further stdout line after 10s: %s", p.stderr)
+		return ""
+	}
 }
 
 // stop sends SIGTERM and returns the exit error.
@@ -235,6 +259,7 @@ func TestProcessBadInput(t *testing.T) {
 		{[]string{"--topology", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{[]string{"--dataplane-netns", "vpcroute-missing-ns"}, `"vpcroute-missing-ns"`},
 		{[]string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"--topology-default", "aws", "--metadata-listen", "i-nope=127.0.0.1:0"}, `--metadata-listen="i-nope=127.0.0.1:0": expected the ID of an instance`},
 	}
 	for _, tc := range cases {
 		cmd := exec.Command(binPath, tc.args...)

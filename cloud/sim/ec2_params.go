@@ -1,0 +1,210 @@
+package sim
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// EC2 Query parameters: lists are flattened as Name.1, Name.2, ...;
+// filters as Filter.N.Name and Filter.N.Value.M; tags as Tag.N.Key and
+// Tag.N.Value.
+
+// indexed groups "Prefix.N[.Rest]" parameters by N (from 1), in N order:
+// for each N the map holds Rest ("" for Prefix.N itself) -> value.
+func (p params) indexed(prefix string) ([]map[string]string, *apiError) {
+	byN := map[int]map[string]string{}
+	for k, v := range p.Values {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		idx, field, _ := strings.Cut(rest, ".")
+		n, err := strconv.Atoi(idx)
+		if err != nil || n < 1 {
+			return nil, ec2Invalid(k, v[0], prefix+".N with N from 1")
+		}
+		if byN[n] == nil {
+			byN[n] = map[string]string{}
+		}
+		byN[n][field] = v[0]
+	}
+	keys := slices.Sorted(maps.Keys(byN))
+	out := make([]map[string]string, 0, len(keys))
+	for _, n := range keys {
+		out = append(out, byN[n])
+	}
+	return out, nil
+}
+
+// list reads a flattened list such as RouteTableId.1, RouteTableId.2.
+func (p params) list(prefix string) ([]string, *apiError) {
+	items, aerr := p.indexed(prefix)
+	if aerr != nil {
+		return nil, aerr
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if v, ok := it[""]; ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// ec2Filter is one Filter.N: a name and the values any of which may match.
+type ec2Filter struct {
+	name   string
+	values []string
+}
+
+// filters reads Filter.N.Name/Filter.N.Value.M and checks every name
+// against the resource's known filters (plus tag:<key>).
+func (p params) filters(known []string) ([]ec2Filter, *apiError) {
+	items, aerr := p.indexed("Filter")
+	if aerr != nil {
+		return nil, aerr
+	}
+	out := make([]ec2Filter, 0, len(items))
+	for _, it := range items {
+		f := ec2Filter{name: it["Name"]}
+		if f.name == "" {
+			return nil, ec2Missing("Filter.N.Name")
+		}
+		if !slices.Contains(known, f.name) && !strings.HasPrefix(f.name, "tag:") {
+			return nil, ec2Err(CodeInvalidParameterValue, "The filter '%s' is invalid", f.name)
+		}
+		var idx []int
+		for k := range it {
+			if n, ok := strings.CutPrefix(k, "Value."); ok {
+				i, err := strconv.Atoi(n)
+				if err != nil || i < 1 {
+					return nil, ec2Invalid("Filter.N."+k, it[k], "Filter.N.Value.M with M from 1")
+				}
+				idx = append(idx, i)
+			}
+		}
+		sort.Ints(idx)
+		for _, i := range idx {
+			f.values = append(f.values, it["Value."+strconv.Itoa(i)])
+		}
+		if len(f.values) == 0 {
+			return nil, ec2Err(CodeInvalidParameterValue, "The filter '%s' has no values: expected Filter.N.Value.1", f.name)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// matchFilters reports whether a resource passes every filter: for each,
+// one of the resource's values for the name matches one filter value
+// (with EC2's * and ? wildcards). tag:<key>, tag-key and tag-value read
+// tags.
+func matchFilters(fs []ec2Filter, tags map[string]string, values func(name string) []string) bool {
+	for _, f := range fs {
+		var have []string
+		switch {
+		case strings.HasPrefix(f.name, "tag:"):
+			if v, ok := tags[strings.TrimPrefix(f.name, "tag:")]; ok {
+				have = []string{v}
+			}
+		case f.name == "tag-key":
+			have = slices.Collect(maps.Keys(tags))
+		case f.name == "tag-value":
+			have = slices.Collect(maps.Values(tags))
+		default:
+			have = values(f.name)
+		}
+		if !slices.ContainsFunc(have, func(h string) bool {
+			return slices.ContainsFunc(f.values, func(pat string) bool { return globMatch(pat, h) })
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch matches EC2 filter wildcards: * any run, ? one character, \
+// escapes the next one.
+func globMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch c := pattern[0]; c {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if globMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && globMatch(pattern[1:], s[1:])
+	case '\\':
+		if len(pattern) > 1 {
+			return s != "" && s[0] == pattern[1] && globMatch(pattern[2:], s[1:])
+		}
+	}
+	return s != "" && s[0] == pattern[0] && globMatch(pattern[1:], s[1:])
+}
+
+// tagFilterNames are the filters every taggable resource takes.
+var tagFilterNames = []string{"tag-key", "tag-value"}
+
+// ec2Page applies MaxResults (lo..hi when given; all items when not) and
+// NextToken to n items, returning the bounds and the next token.
+func (p params) ec2Page(n, lo, hi int) (from, to int, next string, aerr *apiError) {
+	from = 0
+	if tok := p.Get("NextToken"); tok != "" {
+		v, err := strconv.Atoi(strings.TrimPrefix(tok, nextTokenPrefix))
+		if !strings.HasPrefix(tok, nextTokenPrefix) || err != nil || v < 0 {
+			return 0, 0, "", ec2Err(CodeInvalidParameterValue, "The NextToken %q is invalid: expected the nextToken of a previous answer.", tok)
+		}
+		from = min(v, n)
+	}
+	to = n
+	if m := p.Get("MaxResults"); m != "" {
+		limit, err := strconv.Atoi(m)
+		if err != nil || limit < lo || limit > hi {
+			return 0, 0, "", ec2Invalid("MaxResults", m, "an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+		}
+		to = min(from+limit, n)
+	}
+	if to < n {
+		next = nextTokenPrefix + strconv.Itoa(to)
+	}
+	return from, to, next, nil
+}
+
+const nextTokenPrefix = "vpcroute-sim-"
+
+// ec2Tag is one item of a tagSet.
+type ec2Tag struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
+}
+
+// tagSet renders tags sorted by key.
+func tagSet(tags map[string]string) []ec2Tag {
+	out := make([]ec2Tag, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, ec2Tag{Key: k, Value: tags[k]})
+	}
+	return out
+}
+
+// boolParam reads an optional true/false parameter.
+func (p params) boolParam(name string) (value, given bool, aerr *apiError) {
+	v := p.Get(name)
+	switch v {
+	case "":
+		return false, false, nil
+	case "true":
+		return true, true, nil
+	case "false":
+		return false, true, nil
+	}
+	return false, false, ec2Invalid(name, v, "true or false")
+}
