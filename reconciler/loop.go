@@ -243,6 +243,13 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 			check = append(check, d.Target)
 		}
 	}
+	// A blackhole is the cloud saying the target is gone (EC2): ask at
+	// once rather than after SilentAfter.
+	for _, r := range ch.InSync {
+		if r.Status == cloud.StatusBlackhole && !slices.Contains(check, r.Target) {
+			check = append(check, r.Target)
+		}
+	}
 	gone := map[cloud.Target]bool{}
 	if len(check) > 0 {
 		g, err := cfg.Provider.GoneTargets(ctx, check)

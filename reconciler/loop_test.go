@@ -255,3 +255,18 @@ func TestPassMovesWithReplaceWhenTheProviderCan(t *testing.T) {
 		t.Errorf("tables: %s", got)
 	}
 }
+
+// TestPassAsksAtOnceAboutABlackhole: a route the cloud reports as a
+// blackhole gets its target checked without waiting for SilentAfter.
+func TestPassAsksAtOnceAboutABlackhole(t *testing.T) {
+	f := newFake("vtb-1")
+	r := owned("vtb-1", "10.1.0.0/24", iA)
+	r.Status = cloud.StatusBlackhole
+	f.put(r)
+	f.gone["i-aaa"] = true
+	l, forgotten := newTestLoop(t, f, nil)
+	rep := l.Pass(context.Background(), []Host{host("i-aaa", 1, "10.1.0.0/24", 0)}, "resync") // LastSeen is now
+	if got := f.state(); got != "" || rep.Deleted != 1 || strings.Join(*forgotten, " ") != "i-aaa" {
+		t.Fatalf("tables %q, report %+v, forgotten %v", got, rep, *forgotten)
+	}
+}
