@@ -47,6 +47,7 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 		newCleanupCommand(o),
 		newDaemonCommand(o),
 		newStatusCommand(o),
+		newDoctorCommand(o),
 		newVersionCommand(),
 	)
 	return root
