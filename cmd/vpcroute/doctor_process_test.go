@@ -177,8 +177,8 @@ func TestDoctorInNetns(t *testing.T) {
 
 // TestDoctorAWS: the same checks on EC2 (the simulator's AWS world): routes
 // point at ENIs, the quota is EC2's 50 routes per table, and a terminated
-// peer's route is a blackhole. The source/destination check is not yet
-// asked: the AWS provider does not implement doctor.SourceDestChecker.
+// peer's route is a blackhole, and an ENI whose source/destination check
+// is back on is named.
 func TestDoctorAWS(t *testing.T) {
 	e := newDoctorEnvFor(t, true)
 	if r := e.vpcroute(ec2A, "sync", "--subnet", "10.0.0.0/24"); r.code != 0 {
@@ -199,6 +199,43 @@ func TestDoctorAWS(t *testing.T) {
 	}
 	if _, cause, _ := rep.check(t, "routes.quota"); !strings.HasSuffix(cause, " of 50 routes per route table (50 by default, up to 1000)") {
 		t.Errorf("routes.quota: %q", cause)
+	}
+	if res, cause, _ := rep.check(t, "cloud.source-dest-check"); res != "PASS" {
+		t.Errorf("cloud.source-dest-check after sync: %s %q", res, cause)
+	}
+	// Someone turns A's source/destination check back on.
+	raw, err := e.adminDo(http.MethodGet, "/sim/v1/instances", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []map[string]any
+	if err := json.Unmarshal([]byte(raw), &specs); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range specs {
+		if spec["id"] == ec2A {
+			spec["sourceDestCheck"] = true
+			body, _ := json.Marshal(spec)
+			if _, err := e.adminDo(http.MethodPost, "/sim/v1/instances", string(body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rep = e.doctor()
+	expectOnly(t, "source/dest check on", rep, with(map[string]string{"cloud.source-dest-check": "FAIL"}))
+	if _, cause, fix := rep.check(t, "cloud.source-dest-check"); !strings.Contains(cause, "eni-0aaaaaaaaaaaaaaaa") || fix == "" {
+		t.Errorf("cloud.source-dest-check: cause %q fix %q", cause, fix)
+	}
+	spec := map[string]any{}
+	for _, sp := range specs {
+		if sp["id"] == ec2A {
+			spec = sp
+		}
+	}
+	spec["sourceDestCheck"] = false
+	body, _ := json.Marshal(spec)
+	if _, err := e.adminDo(http.MethodPost, "/sim/v1/instances", string(body)); err != nil {
+		t.Fatal(err)
 	}
 	// B's instance is terminated: its route stays, a blackhole.
 	if _, err := e.adminDo(http.MethodDelete, "/sim/v1/instances/"+ec2B, ""); err != nil {

@@ -1,0 +1,310 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"time"
+
+	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
+)
+
+// EC2 applies route changes at once (no Pending state) and takes one
+// route per call, so writes go one by one, each paced by the mutating
+// bucket. Creations are confirmed by one listing afterwards: the API is
+// eventually consistent, and a RouteAlreadyExists answer only says that
+// the destination is taken, not by whom.
+
+// CreateRoutes implements cloud.Provider. A route whose destination is
+// already held by the same ENI is success (another run got there first);
+// held by anything else, it is an error naming the holder. A full table
+// stops the creations in it with a *cloud.QuotaError.
+func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+	valid, errs := p.checkWrite("create", tableID, cluster, routes)
+	var sent []cloud.Route
+	for _, r := range valid {
+		err := p.createOne(ctx, tableID, r)
+		if codeOf(err) == codeRouteLimit {
+			errs = append(errs, p.quotaError(ctx, tableID, err))
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if stopsAll(ctx, err) {
+				break
+			}
+			continue
+		}
+		sent = append(sent, r)
+	}
+	errs = append(errs, p.confirm(ctx, tableID, sent))
+	return errors.Join(errs...)
+}
+
+// stopsAll reports whether err will fail every further call of a batch
+// as well: a denial, a rejected signature, retries given up, ctx ended.
+// Sending the rest would only repeat the error once per route.
+func stopsAll(ctx context.Context, err error) bool {
+	switch codeOf(err) {
+	case codeUnauthorized, codeAuthFailure, codeSignatureInvalid, codeClient:
+		return true
+	}
+	return retryable(err) || ctx.Err() != nil
+}
+
+// createOne sends CreateRoute; RouteAlreadyExists is left to confirm.
+func (p *Provider) createOne(ctx context.Context, tableID string, r cloud.Route) error {
+	in := &ec2.CreateRouteInput{RouteTableId: awsv2.String(tableID),
+		DestinationCidrBlock: awsv2.String(r.Destination.String()), NetworkInterfaceId: awsv2.String(r.Target.ID)}
+	p.log.Info("creating route", zap.Stringer("route", r))
+	_, err := callRetry(ctx, p, "CreateRoute", func(ctx context.Context) (*ec2.CreateRouteOutput, error) {
+		return p.api.CreateRoute(ctx, in)
+	})
+	if err == nil || codeOf(err) == codeRouteExists {
+		return nil
+	}
+	if codeOf(err) == codeRouteLimit {
+		return err
+	}
+	return fmt.Errorf("create route %s in %s: %w", r.Destination, tableID, err)
+}
+
+// ReplaceRoutes implements cloud.Replacer: each destination, held by a
+// route the cluster owns, is pointed at the route's ENI with one
+// ReplaceRoute call, so it is never unrouted in between. Ownership is
+// checked against a fresh listing just before. A destination that has
+// meanwhile disappeared is created.
+func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+	valid, errs := p.checkWrite("replace", tableID, cluster, routes)
+	if len(valid) == 0 {
+		return errors.Join(errs...)
+	}
+	current, err := p.Routes(ctx, tableID)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	var sent []cloud.Route
+	for _, r := range valid {
+		e, ok := findDestination(current, r.Destination)
+		switch {
+		case ok && e.Target == r.Target:
+			continue // already there
+		case ok && (!e.OwnedBy(cluster) || e.System):
+			errs = append(errs, fmt.Errorf("refusing to replace %s: it is held by %s, not by vpcroute cluster %q", r.Destination, describeHolder(e), cluster))
+			continue
+		}
+		var err error
+		if ok {
+			err = p.replaceOne(ctx, tableID, e, r)
+		}
+		if !ok || codeOf(err) == codeRouteNotFound {
+			err = p.createOne(ctx, tableID, r)
+		}
+		if codeOf(err) == codeRouteLimit {
+			errs = append(errs, p.quotaError(ctx, tableID, err))
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if stopsAll(ctx, err) {
+				break
+			}
+			continue
+		}
+		sent = append(sent, r)
+	}
+	errs = append(errs, p.confirm(ctx, tableID, sent))
+	return errors.Join(errs...)
+}
+
+// replaceOne sends ReplaceRoute moving old's destination to r's ENI.
+func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.Route) error {
+	in := &ec2.ReplaceRouteInput{RouteTableId: awsv2.String(tableID),
+		DestinationCidrBlock: awsv2.String(r.Destination.String()), NetworkInterfaceId: awsv2.String(r.Target.ID)}
+	p.log.Info("replacing route", zap.Stringer("route", r), zap.Stringer("was", old.Target))
+	_, err := callRetry(ctx, p, "ReplaceRoute", func(ctx context.Context) (*ec2.ReplaceRouteOutput, error) {
+		return p.api.ReplaceRoute(ctx, in)
+	})
+	if err != nil && codeOf(err) != codeRouteNotFound {
+		return fmt.Errorf("replace route %s in %s (%s -> %s): %w", r.Destination, tableID, old.Target, r.Target, err)
+	}
+	return err
+}
+
+// DeleteRoutes implements cloud.Provider. Ownership is checked once more
+// against the table as it is now, just before each delete is sent; a route
+// already gone is success.
+func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+	if err := p.checkCluster("delete", cluster); err != nil {
+		return err
+	}
+	current, err := p.Routes(ctx, tableID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range routes {
+		e, ok := findEntry(current, r.Destination, r.Target)
+		switch {
+		case !ok:
+			continue // already gone, or moved: not what the caller meant
+		case !e.OwnedBy(cluster) || e.System:
+			errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
+			continue
+		}
+		in := &ec2.DeleteRouteInput{RouteTableId: awsv2.String(tableID), DestinationCidrBlock: awsv2.String(e.Destination.String())}
+		p.log.Info("deleting route", zap.Stringer("route", e))
+		_, err := callRetry(ctx, p, "DeleteRoute", func(ctx context.Context) (*ec2.DeleteRouteOutput, error) {
+			return p.api.DeleteRoute(ctx, in)
+		})
+		if err != nil && codeOf(err) != codeRouteNotFound {
+			errs = append(errs, fmt.Errorf("delete route %s in %s: %w", e.Destination, tableID, err))
+			if stopsAll(ctx, err) {
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkCluster refuses writes for a cluster whose routes this provider
+// cannot recognise: ownership is judged with opts.Cluster.
+func (p *Provider) checkCluster(verb, cluster string) error {
+	if cluster == "" || cluster != p.opts.Cluster || !p.opts.ClusterCIDR.IsValid() {
+		return fmt.Errorf("cannot %s routes for cluster %q: the aws provider was set up for cluster %q with cluster CIDR %s, and recognises only that cluster's routes",
+			verb, cluster, p.opts.Cluster, p.opts.ClusterCIDR)
+	}
+	return nil
+}
+
+// checkWrite returns the routes that may be written: an ENI target and a
+// destination inside the cluster CIDR (any other route could never be
+// recognised as the cluster's again, and would be left behind).
+func (p *Provider) checkWrite(verb, tableID, cluster string, routes []cloud.Route) ([]cloud.Route, []error) {
+	if err := p.checkCluster(verb, cluster); err != nil {
+		return nil, []error{err}
+	}
+	var ok []cloud.Route
+	var errs []error
+	for _, r := range routes {
+		switch {
+		case r.Target.Kind != cloud.TargetNetworkInterface || !validID("eni-", r.Target.ID):
+			errs = append(errs, fmt.Errorf("%s route %s in %s: target %s is invalid: expected a NetworkInterface target (eni-...)", verb, r.Destination, tableID, r.Target))
+		case !r.Destination.IsValid() || !r.Destination.Addr().Is4() ||
+			r.Destination.Bits() < p.opts.ClusterCIDR.Bits() || !p.opts.ClusterCIDR.Contains(r.Destination.Addr()):
+			errs = append(errs, fmt.Errorf("%s route %s in %s: destination is invalid: expected an IPv4 CIDR inside cluster CIDR %s", verb, r.Destination, tableID, p.opts.ClusterCIDR))
+		default:
+			ok = append(ok, r)
+		}
+	}
+	return ok, errs
+}
+
+// confirm lists the table until each route of want is there. A destination
+// held by another target is an error at once: waiting will not change it.
+// A missing one is waited for up to opts.ChangeTimeout (EC2's reads lag
+// its writes by moments).
+func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Route) error {
+	if len(want) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
+	defer cancel()
+	interval := 200 * time.Millisecond
+	for {
+		current, err := p.Routes(ctx, tableID)
+		if err != nil {
+			return fmt.Errorf("confirm routes in %s: %w", tableID, err)
+		}
+		var errs []error
+		missing := 0
+		for _, w := range want {
+			e, ok := findDestination(current, w.Destination)
+			switch {
+			case !ok:
+				missing++
+			case e.Target != w.Target:
+				errs = append(errs, fmt.Errorf("create route %s in %s: destination is held by %s (%s)", w.Destination, tableID, e.Target, describeHolder(e)))
+			}
+		}
+		if len(errs) > 0 || missing == 0 {
+			return errors.Join(errs...)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d routes written to %s are not listed after %s: %w", missing, tableID, p.opts.ChangeTimeout, ctx.Err())
+		case <-time.After(interval):
+		}
+		interval = min(interval*3/2, time.Second)
+	}
+}
+
+func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
+	for _, r := range routes {
+		if r.Destination == dst {
+			return r, true
+		}
+	}
+	return cloud.Route{}, false
+}
+
+func findEntry(routes []cloud.Route, dst netip.Prefix, target cloud.Target) (cloud.Route, bool) {
+	for _, r := range routes {
+		if r.Destination == dst && r.Target == target {
+			return r, true
+		}
+	}
+	return cloud.Route{}, false
+}
+
+// describeHolder says whose a route is, for error messages.
+func describeHolder(e cloud.Route) string {
+	switch {
+	case e.Cluster != "":
+		return "vpcroute cluster " + e.Cluster
+	case e.System:
+		return "a route of the cloud's own, " + e.Description
+	}
+	return "a route not vpcroute's, " + e.Description
+}
+
+// quotaPattern finds the limit in a RouteLimitExceeded message, when it
+// says it ("... its limit is 50."). EC2's own message does not.
+var quotaPattern = regexp.MustCompile(`(?i)\blimit(?: is|:|=)?\s*(\d+)`)
+
+// quotaError names the table, its limit and how many routes it holds.
+// EC2's limit counts the routes added to the table (origin CreateRoute),
+// those vpcroute skips (IPv6, prefix lists) included, so they are counted
+// from the raw table; the local and propagated routes do not count. When
+// the message does not say the limit, the count is the limit: the table
+// just refused one more.
+func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
+	qe := &cloud.QuotaError{TableID: tableID, Code: codeRouteLimit}
+	var api *APIError
+	if errors.As(cause, &api) {
+		if m := quotaPattern.FindStringSubmatch(api.Message); m != nil {
+			qe.Quota, _ = strconv.Atoi(m[1])
+		}
+	}
+	if table, err := p.describeTable(ctx, tableID); err == nil {
+		for _, r := range table.Routes {
+			if r.Origin == types.RouteOriginCreateRoute {
+				qe.Used++
+			}
+		}
+	} else {
+		p.log.Warn("count routes of a full table", zap.String("table", tableID), zap.Error(err))
+	}
+	if qe.Quota == 0 {
+		qe.Quota = qe.Used
+	}
+	return qe
+}
