@@ -1,0 +1,70 @@
+package callretry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+var errBusy = errors.New("busy")
+
+func policy(timeout time.Duration) Policy {
+	return Policy{
+		Wrap:      func(action string, err error) error { return errors.Join(errors.New(action), err) },
+		Retryable: func(err error) bool { return errors.Is(err, errBusy) },
+		Code:      func(error) string { return "Busy" },
+		Throttled: func(error) bool { return false },
+		Timeout:   timeout,
+		Log:       zap.NewNop(),
+	}
+}
+
+func TestDoRetriesUntilSuccess(t *testing.T) {
+	calls := 0
+	v, err := Do(context.Background(), policy(time.Minute), "Act", func(context.Context) (int, error) {
+		calls++
+		if calls < 3 {
+			return 0, errBusy
+		}
+		return 42, nil
+	})
+	if err != nil || v != 42 || calls != 3 {
+		t.Fatalf("v=%d err=%v calls=%d", v, err, calls)
+	}
+}
+
+func TestDoStopsAtOnceOnAPermanentError(t *testing.T) {
+	calls := 0
+	_, err := Do(context.Background(), policy(time.Minute), "Act", func(context.Context) (int, error) {
+		calls++
+		return 0, errors.New("denied")
+	})
+	if calls != 1 || err == nil || strings.Contains(err.Error(), "gave up") {
+		t.Fatalf("calls=%d err=%v", calls, err)
+	}
+}
+
+func TestDoSaysHowOftenItTried(t *testing.T) {
+	calls := 0
+	_, err := Do(context.Background(), policy(700*time.Millisecond), "Act", func(context.Context) (int, error) {
+		calls++
+		return 0, errBusy
+	})
+	if calls < 2 || err == nil || !strings.Contains(err.Error(), "gave up after") {
+		t.Fatalf("calls=%d err=%v", calls, err)
+	}
+}
+
+func TestDoBeforeErrorEndsTheRetries(t *testing.T) {
+	pol := policy(time.Minute)
+	pol.Before = func(context.Context, string) error { return errors.New("no budget") }
+	calls := 0
+	_, err := Do(context.Background(), pol, "Act", func(context.Context) (int, error) { calls++; return 0, nil })
+	if calls != 0 || err == nil || err.Error() != "no budget" {
+		t.Fatalf("calls=%d err=%v", calls, err)
+	}
+}
