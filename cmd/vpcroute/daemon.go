@@ -91,6 +91,7 @@ type daemon struct {
 
 	mu        sync.Mutex
 	hosts     []reconciler.Host
+	haveHosts bool // the registry has been read at least once
 	feed      *reconciler.HostFeed // the running loop's, nil when not leading
 	isLeader  bool
 	report    *reconciler.Report
@@ -278,7 +279,7 @@ func (d *daemon) watchHosts(ctx context.Context) {
 
 func (d *daemon) setHosts(hosts []reconciler.Host) {
 	d.mu.Lock()
-	d.hosts = hosts
+	d.hosts, d.haveHosts = hosts, true
 	d.mu.Unlock()
 	d.metrics.SetRegisteredHosts(len(hosts))
 }
@@ -318,11 +319,11 @@ func (d *daemon) lead(ctx context.Context, cfg reconciler.LoopConfig) {
 		feed := reconciler.NewHostFeed()
 		d.mu.Lock()
 		d.feed, d.isLeader = feed, true
-		hosts := d.hosts
+		hosts, have := d.hosts, d.haveHosts
 		d.mu.Unlock()
 		d.metrics.SetLeader(true)
-		if hosts != nil {
-			feed.Send(hosts)
+		if have {
+			feed.Send(hosts) // an empty registry is a snapshot too
 		}
 		if err := loop.Run(lctx, feed.C()); err != nil {
 			d.errs.Add("reconciler", err)
