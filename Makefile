@@ -46,7 +46,7 @@ unit:
 	$(GO) test -race -count=1 -short ./...
 
 demo: deps build
-	$(GO) run ./examples/lab/demo --bin-dir $(CURDIR)/$(BIN)
+	$(GO) run ./examples/lab/demo --bin-dir $(CURDIR)/$(BIN) --provider $(or $(PROVIDER),aliyun)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

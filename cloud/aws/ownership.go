@@ -50,7 +50,13 @@ func owner(cluster string, clusterCIDR netip.Prefix, r types.Route, tagged func(
 		return ""
 	}
 	if r.State == types.RouteStateBlackhole {
-		return cluster
+		// Its ENI is gone, so the tag cannot be read; vpcroute only ever
+		// targets ENIs, so a blackhole to anything else (a deleted NAT
+		// gateway, a peering) is someone else's.
+		if nonEmpty(r.NetworkInterfaceId) || nonEmpty(r.InstanceId) {
+			return cluster
+		}
+		return ""
 	}
 	if eni, ok := tagCheck(cluster, clusterCIDR, r); ok && tagged(eni) {
 		return cluster
@@ -163,3 +169,5 @@ func tagValue(tags []types.Tag, key string) string {
 	}
 	return ""
 }
+
+func nonEmpty(s *string) bool { return s != nil && *s != "" }

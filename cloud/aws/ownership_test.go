@@ -32,6 +32,9 @@ func TestOwner(t *testing.T) {
 		{"instance target only", "lab", cidr, with(base, func(r *types.Route) { r.NetworkInterfaceId, r.InstanceId = nil, awsv2.String("i-1") }), ""},
 		{"gateway target", "lab", cidr, with(base, func(r *types.Route) { r.NetworkInterfaceId, r.GatewayId = nil, awsv2.String("igw-1") }), ""},
 		{"blackhole inside", "lab", cidr, with(created("10.1.0.0/24", "eni-deleted"), func(r *types.Route) { r.State = types.RouteStateBlackhole }), "lab"},
+		{"blackhole to a deleted NAT gateway", "lab", cidr, with(created("10.1.0.0/24", ""), func(r *types.Route) {
+			r.State, r.NetworkInterfaceId, r.NatGatewayId = types.RouteStateBlackhole, nil, awsv2.String("nat-gone")
+		}), ""},
 		{"blackhole outside", "lab", cidr, with(created("172.16.0.0/24", "eni-deleted"), func(r *types.Route) { r.State = types.RouteStateBlackhole }), ""},
 		{"blackhole by hand-made table route", "lab", cidr, with(created("10.1.0.0/24", "eni-x"), func(r *types.Route) {
 			r.State, r.Origin = types.RouteStateBlackhole, types.RouteOriginCreateRouteTable

@@ -15,6 +15,10 @@ import (
 // Config describes one lab. The zero value plus Defaults gives the two-host
 // lab of the source document, without the simulator.
 type Config struct {
+	// Provider is the cloud the simulator plays: ProviderAliyun (default)
+	// or ProviderAWS (EC2 routes to each host's primary ENI, IMDSv2, the
+	// instance role as the daemons' credentials).
+	Provider string
 	// Hosts is the number of cloud hosts (default 2, at most MaxHosts).
 	Hosts int
 	// BinDir holds the vpcroute and vpcroute-sim binaries. Empty means no
@@ -57,6 +61,9 @@ const maxWorkDir = 40
 
 // withDefaults returns c with empty fields set to their defaults.
 func (c Config) withDefaults() Config {
+	if c.Provider == "" {
+		c.Provider = ProviderAliyun
+	}
 	if c.Hosts == 0 {
 		c.Hosts = 2
 	}
@@ -82,6 +89,9 @@ func (c Config) withDefaults() Config {
 // Validate checks the configuration after defaults; each error names the
 // field, the value and what is expected.
 func (c Config) Validate() error {
+	if c.Provider != ProviderAliyun && c.Provider != ProviderAWS {
+		return fmt.Errorf("provider: %q (want %s or %s)", c.Provider, ProviderAliyun, ProviderAWS)
+	}
 	if c.Hosts < 2 || c.Hosts > MaxHosts {
 		return fmt.Errorf("hosts: %d (want 2 to %d)", c.Hosts, MaxHosts)
 	}

@@ -15,6 +15,12 @@
 // namespace: one-shot (Sync) or as a daemon (StartDaemon, Status); hosts
 // can join (AddHost) and leave (RemoveHost, TerminateHost) while it runs.
 //
+// With Config.Provider ProviderAWS the simulator plays EC2 instead: the EC2
+// Query API and IMDSv2, one instance with a primary ENI per host, routes to
+// those ENIs, the daemons' credentials from the instance role; and the lab
+// enforces each ENI's source/destination check on the vswitch, which the
+// simulator only keeps as state (see srcdst.go).
+//
 // Nothing is created in the root network namespace: no addresses, routes,
 // iptables rules or sysctls. Every run uses unique names (a prefix, the PID
 // and a random suffix) and Close tears everything down: dockerds,

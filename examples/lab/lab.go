@@ -79,6 +79,7 @@ type Lab struct {
 	cfg       Config
 	log       *zap.Logger
 	sim       *simProc
+	sdc       *sdcGuard // EC2 only: see srcdst.go
 	etcd      *etcdProc
 	image     []byte // the container image, kept for AddHost
 	reaper    *reaper
@@ -126,6 +127,11 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	}
 	if cfg.Etcd {
 		if _, err := findEtcd(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Provider == ProviderAWS {
+		if _, err := ebtablesRestore(); err != nil {
 			return nil, err
 		}
 	}
@@ -206,6 +212,11 @@ func (l *Lab) build(ctx context.Context) error {
 		return err
 	}
 	l.InitialRoutes = routes
+	if l.cfg.Provider == ProviderAWS {
+		if err := l.startSourceDestGuard(ctx); err != nil {
+			return err
+		}
+	}
 	if l.cfg.Etcd {
 		if err := l.startEtcd(ctx); err != nil {
 			return err
@@ -217,7 +228,7 @@ func (l *Lab) build(ctx context.Context) error {
 
 // newHost lays out host i: its plan, namespace name and directory.
 func (l *Lab) newHost(i int) (*Host, error) {
-	p, err := PlanHost(i)
+	p, err := planHostFor(l.cfg.Provider, i)
 	if err != nil {
 		return nil, err
 	}
@@ -308,6 +319,7 @@ func (l *Lab) teardown() error {
 	// Graceful next: removing the containers through their daemon lets
 	// containerd unmount and release everything cleanly.
 	errs = append(errs, l.eachHost(func(h *Host) error { return l.stopHostDocker(ctx, h) }))
+	l.stopSourceDestGuard() // it reads the simulator
 	errs = append(errs, l.stopSim(5*time.Second), l.stopEtcd(5*time.Second))
 	if err := sweep(ctx, l.ID, l.Dir); err != nil {
 		errs = append(errs, err)

@@ -39,11 +39,18 @@ var e2eDaemon = lab.DaemonConfig{HostCheckInterval: 2 * time.Second, ResyncInter
 var unownedRoutes = []lab.SimRoute{lab.InternetRoute, lab.VPNRoute, legacyRoute}
 
 var shared struct {
-	once   sync.Once
-	lab    *lab.Lab
-	err    error
-	binDir string // removed after the run when we built it
-	built  bool
+	once sync.Once
+	lab  *lab.Lab
+	err  error
+}
+
+// bins are the vpcroute and vpcroute-sim binaries every e2e lab of the
+// test binary runs, built once.
+var bins struct {
+	once  sync.Once
+	dir   string
+	err   error
+	built bool // removed after the run when we built it
 }
 
 // TestMain tears the shared lab down after every test, whatever happened to
@@ -57,12 +64,49 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	if shared.built {
-		if err := os.RemoveAll(shared.binDir); err != nil {
+	if bins.built {
+		if err := os.RemoveAll(bins.dir); err != nil {
 			fmt.Fprintf(os.Stderr, "remove built binaries: %v\n", err)
 		}
 	}
 	os.Exit(code)
+}
+
+// labBinaries returns the directory of vpcroute and vpcroute-sim: $LAB_BIN_DIR,
+// or a build of this checkout made on first use.
+func labBinaries(t *testing.T) string {
+	t.Helper()
+	bins.once.Do(func() {
+		if bins.dir = os.Getenv("LAB_BIN_DIR"); bins.dir != "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		dir, err := os.MkdirTemp("", "vpcroute-lab-bin-")
+		if err != nil {
+			bins.err = err
+			return
+		}
+		bins.dir, bins.built = dir, true
+		wd, err := os.Getwd()
+		if err != nil {
+			bins.err = err
+			return
+		}
+		mod, err := lab.ModuleDir(ctx, wd)
+		if err != nil {
+			bins.err = err
+			return
+		}
+		start := time.Now()
+		if bins.err = lab.BuildBinaries(ctx, mod, bins.dir); bins.err == nil {
+			fmt.Fprintf(os.Stderr, "e2e: built vpcroute and vpcroute-sim in %s\n", time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if bins.err != nil {
+		t.Fatalf("e2e binaries: %v", bins.err)
+	}
+	return bins.dir
 }
 
 // sharedLab brings the e2e lab up on first use: it builds vpcroute and
@@ -71,38 +115,14 @@ func TestMain(m *testing.M) {
 func sharedLab(t *testing.T) *lab.Lab {
 	t.Helper()
 	needRoot(t)
+	binDir := labBinaries(t)
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		shared.binDir = os.Getenv("LAB_BIN_DIR")
-		if shared.binDir == "" {
-			dir, err := os.MkdirTemp("", "vpcroute-lab-bin-")
-			if err != nil {
-				shared.err = err
-				return
-			}
-			shared.binDir, shared.built = dir, true
-			wd, err := os.Getwd()
-			if err != nil {
-				shared.err = err
-				return
-			}
-			mod, err := lab.ModuleDir(ctx, wd)
-			if err != nil {
-				shared.err = err
-				return
-			}
-			start := time.Now()
-			if err := lab.BuildBinaries(ctx, mod, shared.binDir); err != nil {
-				shared.err = err
-				return
-			}
-			fmt.Fprintf(os.Stderr, "e2e: built vpcroute and vpcroute-sim in %s\n", time.Since(start).Round(time.Millisecond))
-		}
 		start := time.Now()
 		shared.lab, shared.err = lab.Up(ctx, lab.Config{
 			Hosts:       e2eHosts,
-			BinDir:      shared.binDir,
+			BinDir:      binDir,
 			Prefix:      "vre",
 			ExtraRoutes: []lab.SimRoute{lab.VPNRoute, legacyRoute},
 			Etcd:        true,

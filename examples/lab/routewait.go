@@ -42,10 +42,12 @@ type RouteState struct {
 }
 
 // Routed reports whether the host's subnet is routed to it: an Available
-// entry "subnet -> Instance host" and the matching kernel route.
+// entry "subnet -> Instance host" (on EC2 an active route to the host's
+// ENI, see HostPlan.RouteTarget) and the matching kernel route.
 func (s RouteState) Routed(h *Host) bool {
 	e := s.Entry
-	return s.HasEntry && s.Kernel && e.NextHopType == "Instance" && e.NextHopID == h.InstanceID && e.Status == "Available"
+	typ, id, forwarding := h.RouteTarget()
+	return s.HasEntry && s.Kernel && e.NextHopType == typ && e.NextHopID == id && e.Status == forwarding
 }
 
 // Gone reports whether neither an entry nor a kernel route for the subnet
@@ -76,7 +78,7 @@ func (l *Lab) Route(ctx context.Context, h *Host) (RouteState, error) {
 		return RouteState{}, err
 	}
 	var s RouteState
-	s.Entry, s.HasEntry = FindEntry(entries, RouteTableID, h.Subnet.String())
+	s.Entry, s.HasEntry = FindEntry(entries, l.RouteTableID(), h.Subnet.String())
 	s.Kernel = strings.Contains(kernel+"\n", fmt.Sprintf("%s via %s ", h.Subnet, h.IP))
 	return s, nil
 }

@@ -41,7 +41,7 @@ func (l *Lab) startSim(ctx context.Context) error {
 	for i, h := range l.Hosts {
 		hosts[i] = h.HostPlan
 	}
-	topo, err := SimTopology(hosts, l.cfg.PendingDelay)
+	topo, err := l.simTopology(hosts)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,9 @@ func (l *Lab) startSim(ctx context.Context) error {
 		"--listen", "unix:" + s.sock,
 		"--topology", topoPath,
 		"--dataplane-netns", "self",
-		"--pending-delay", l.cfg.PendingDelay.String(),
+	}
+	if l.cfg.Provider != ProviderAWS { // EC2 route changes are synchronous
+		args = append(args, "--pending-delay", l.cfg.PendingDelay.String())
 	}
 	cmd := exec.Command("nsenter", args...)
 	cmd.Stderr = logf
@@ -240,7 +242,7 @@ func (l *Lab) SimStatsJSON(ctx context.Context) ([]byte, error) {
 // other than vpcroute would (a NAT gateway, a VPN, a colleague).
 func (l *Lab) SimPutRoute(ctx context.Context, r SimRoute) error {
 	if r.Table == "" {
-		r.Table = RouteTableID
+		r.Table = l.RouteTableID()
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -264,9 +266,14 @@ func (l *Lab) SimDeleteRoute(ctx context.Context, table, destination string) err
 
 // SimAddInstance creates host h's instance in the simulated cloud (POST
 // /sim/v1/instances): a new ECS instance on the lab's vswitch at h's
-// address, which the metadata service then answers for.
+// address (on EC2 an instance in the lab's subnet with its primary ENI and
+// the instance role), which the metadata service then answers for.
 func (l *Lab) SimAddInstance(ctx context.Context, h *Host) error {
-	b, err := json.Marshal(map[string]string{"id": h.InstanceID, "privateIp": h.IP.String(), "vswitch": VSwitchID})
+	var spec any = map[string]string{"id": h.InstanceID, "privateIp": h.IP.String(), "vswitch": VSwitchID}
+	if l.cfg.Provider == ProviderAWS {
+		spec = awsInstanceSpec(h.HostPlan)
+	}
+	b, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("encode instance %s: %w", h.InstanceID, err)
 	}
@@ -278,8 +285,9 @@ func (l *Lab) SimAddInstance(ctx context.Context, h *Host) error {
 
 // SimRemoveInstance releases an instance in the simulated cloud (DELETE
 // /sim/v1/instances/ID): DescribeInstances and the metadata service no
-// longer know it, its route entries stay for a reconciler to find, and the
-// router drops their kernel routes.
+// longer know it (on EC2 it is listed terminated and its primary ENI is
+// deleted, so its routes turn blackhole), its route entries stay for a
+// reconciler to find, and the router drops their kernel routes.
 func (l *Lab) SimRemoveInstance(ctx context.Context, id string) error {
 	if _, err := l.simDo(ctx, http.MethodDelete, "/sim/v1/instances/"+url.PathEscape(id), nil); err != nil {
 		return fmt.Errorf("release instance %s: %w", id, err)

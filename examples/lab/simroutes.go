@@ -100,10 +100,12 @@ func walkRoutes(raw json.RawMessage, table string, out *[]SimEntry) error {
 	return nil
 }
 
-// stringField returns the first of keys (case-insensitive) holding a string.
+// stringField returns the first of keys (case-insensitive) holding a
+// string, in the order of keys: an EC2 route to an ENI carries both
+// nextHopId and instanceId, and must always read as its nextHopId.
 func stringField(obj map[string]json.RawMessage, keys ...string) (string, bool) {
-	for k, v := range obj {
-		for _, want := range keys {
+	for _, want := range keys {
+		for k, v := range obj {
 			if !strings.EqualFold(k, want) {
 				continue
 			}

@@ -54,6 +54,9 @@ type HostPlan struct {
 	Bip netip.Prefix
 	// Subnet is the container subnet the bip implies (10.i.0.0/24).
 	Subnet netip.Prefix
+	// ENI is the primary network interface on EC2 (see PlanAWSHost), the
+	// target of the host's route there; empty on Alibaba.
+	ENI string
 }
 
 // PlanHost returns the addresses of host i: 192.168.1.(196+i), bip

@@ -100,6 +100,8 @@ func TestConfigValidate(t *testing.T) {
 		want string // substring of the error; "" for valid
 	}{
 		{"defaults", func(*Config) {}, ""},
+		{"aws", func(c *Config) { c.Provider = ProviderAWS }, ""},
+		{"unknown provider", func(c *Config) { c.Provider = "gcp" }, `provider: "gcp" (want aliyun or aws)`},
 		{"one host", func(c *Config) { c.Hosts = 1 }, "hosts: 1 (want 2 to 26)"},
 		{"too many hosts", func(c *Config) { c.Hosts = 27 }, "hosts: 27"},
 		{"prefix with dash", func(c *Config) { c.Prefix = "a-b" }, `prefix: "a-b"`},

@@ -15,8 +15,8 @@ import (
 // machine's /etc/vpcroute/config.yaml cannot change the lab.
 func (l *Lab) VpcrouteFlags(h *Host) []string {
 	ep := l.SimEndpoint()
-	return []string{
-		"--provider", "aliyun",
+	flags := []string{
+		"--provider", l.cfg.Provider,
 		"--endpoint", ep,
 		"--metadata-endpoint", ep,
 		"--cluster-cidr", ClusterCIDR,
@@ -27,19 +27,30 @@ func (l *Lab) VpcrouteFlags(h *Host) []string {
 		// own record of what vpcroute changed there.
 		"--state-dir", filepath.Join(h.Dir, "vpcroute-state"),
 	}
+	if l.cfg.Provider == ProviderAWS {
+		// Only the table tagged for the cluster: the VPC's other table
+		// is another team's.
+		flags = append(flags, "--route-table-tag")
+	}
+	return flags
 }
 
 // vpcrouteEnv is the whole environment of a vpcroute run: the lab
-// credential and nothing from the caller's environment (no VPCROUTE_*, no
-// real cloud credentials, HOME pointing into the lab so no credentials file
-// of the user is read).
+// credential (on EC2 none: see awsVpcrouteEnv) and nothing from the
+// caller's environment (no VPCROUTE_*, no real cloud credentials, HOME
+// pointing into the lab so no credentials file of the user is read).
 func (l *Lab) vpcrouteEnv() []string {
-	return []string{
+	env := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + l.Dir,
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + AccessKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + accessKeySecret,
 	}
+	if l.cfg.Provider == ProviderAWS {
+		return append(env, awsVpcrouteEnv(l.SimEndpoint())...)
+	}
+	return append(env,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+AccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+accessKeySecret,
+	)
 }
 
 // Vpcroute runs `vpcroute SUBCOMMAND` inside host h's network namespace with

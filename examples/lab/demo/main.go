@@ -24,6 +24,7 @@ import (
 
 // options are the demo's flags.
 type options struct {
+	provider     string
 	hosts        int
 	binDir       string
 	workDir      string
@@ -34,6 +35,7 @@ type options struct {
 
 func main() {
 	var o options
+	flag.StringVar(&o.provider, "provider", lab.ProviderAliyun, "the cloud to simulate: aliyun (VPC route entries to ECS instances) or aws (EC2 routes to each instance's ENI)")
 	flag.IntVar(&o.hosts, "hosts", 2, fmt.Sprintf("number of cloud hosts at the start (2 to %d; one more joins during the demo)", lab.MaxHosts-1))
 	flag.StringVar(&o.binDir, "bin-dir", "", "directory with prebuilt vpcroute and vpcroute-sim (default: build them now)")
 	flag.StringVar(&o.workDir, "work-dir", "/tmp", "parent of the lab's temporary directory (keep it short: sockets live below it)")
@@ -43,6 +45,10 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "demo: unexpected argument %q (want flags only, see -h)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	if o.provider != lab.ProviderAliyun && o.provider != lab.ProviderAWS {
+		fmt.Fprintf(os.Stderr, "demo: --provider %q is invalid: want %s or %s\n", o.provider, lab.ProviderAliyun, lab.ProviderAWS)
 		os.Exit(2)
 	}
 	if o.hosts < 2 || o.hosts > lab.MaxHosts-1 {
@@ -83,7 +89,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	begin := time.Now()
 
-	say("vpcroute demo: %d cloud hosts in one VPC, each running Docker. Can their containers reach each other,", o.hosts)
+	say("vpcroute demo on %s: %d cloud hosts in one VPC, each running Docker. Can their containers reach each other,", cloudName(o.provider), o.hosts)
 	say("and do they keep reaching each other while hosts come and go?")
 	say("")
 	if o.binDir == "" {
@@ -97,9 +103,13 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	say("[2/9] Building the lab: network namespaces on this machine; the machine's own network is not touched.")
 	start := time.Now()
+	var extra []lab.SimRoute
+	if o.provider == lab.ProviderAliyun {
+		extra = []lab.SimRoute{lab.VPNRoute} // the EC2 topology has its own unowned routes
+	}
 	l, err := lab.Up(ctx, lab.Config{
-		Hosts: o.hosts, BinDir: o.binDir, WorkDir: o.workDir, PendingDelay: o.pendingDelay,
-		ExtraRoutes: []lab.SimRoute{lab.VPNRoute}, Etcd: true, Logger: logger,
+		Provider: o.provider, Hosts: o.hosts, BinDir: o.binDir, WorkDir: o.workDir, PendingDelay: o.pendingDelay,
+		ExtraRoutes: extra, Etcd: true, Logger: logger,
 		NoSignalHandler: true, // ctx carries the signals; see main
 	})
 	if err != nil {
@@ -114,17 +124,29 @@ func run(ctx context.Context, o options) (bool, error) {
 		}
 		say("Done; nothing left behind.")
 	}()
-	say("      VPC %s, vswitch %s. The VPC router %s runs vpcroute-sim (the cloud's API and metadata;", lab.VPCCIDR, lab.VSwitchCIDR, lab.RouterIP)
-	say("      its route table becomes the router's kernel routes, so it really moves packets) and etcd")
-	say("      at %s, where the daemons register their hosts and elect a leader.", l.EtcdEndpoint())
+	if o.provider == lab.ProviderAWS {
+		say("      VPC %s, subnet %s. The VPC router %s runs vpcroute-sim (the EC2 API and IMDSv2; its route", lab.VPCCIDR, lab.VSwitchCIDR, lab.RouterIP)
+		say("      table becomes the router's kernel routes, so it really moves packets, and it drops what EC2's")
+		say("      source/destination check would drop) and etcd at %s, where the daemons register their hosts", l.EtcdEndpoint())
+		say("      and elect a leader. The daemons' only credentials are their instance role, read from IMDSv2.")
+	} else {
+		say("      VPC %s, vswitch %s. The VPC router %s runs vpcroute-sim (the cloud's API and metadata;", lab.VPCCIDR, lab.VSwitchCIDR, lab.RouterIP)
+		say("      its route table becomes the router's kernel routes, so it really moves packets) and etcd")
+		say("      at %s, where the daemons register their hosts and elect a leader.", l.EtcdEndpoint())
+	}
 	for _, h := range l.Hosts {
-		say("      %s %s, instance %s: its own dockerd with bip %s, one container at %s", h.Name, h.IP, h.InstanceID, h.Bip, h.ContainerIP())
+		say("      %s %s, %s: its own dockerd with bip %s, one container at %s", h.Name, h.IP, instanceLabel(h), h.Bip, h.ContainerIP())
 	}
 	say("      Ready in %s.", since(start))
 	say("")
 
 	if err := showTable(ctx, l, "[3/9] The VPC route table holds entries vpcroute does not own; it must leave them alone:"); err != nil {
 		return false, err
+	}
+	if o.provider == lab.ProviderAWS {
+		if err := showENIs(ctx, l, "      Each host's primary ENI, as EC2 launched it:"); err != nil {
+			return false, err
+		}
 	}
 	say("")
 

@@ -22,15 +22,21 @@ func printIndented(s string) {
 // since is the time since start, rounded for a person.
 func since(start time.Time) time.Duration { return time.Since(start).Round(10 * time.Millisecond) }
 
-// showTable prints the route table's non-system entries.
+// showTable prints the route tables' non-system entries.
 func showTable(ctx context.Context, l *lab.Lab, title string) error {
 	entries, err := l.SimEntries(ctx)
 	if err != nil {
 		return err
 	}
 	say("%s", title)
+	aws := l.Provider() == lab.ProviderAWS
 	for _, e := range entries {
 		if e.Type == "System" {
+			continue
+		}
+		if aws {
+			// Two tables, and EC2 routes carry no name.
+			say("      %-22s %-16s -> %-16s %-22s %s", e.Table, e.Destination, e.NextHopType, e.NextHopID, e.Status)
 			continue
 		}
 		label := e.Name
@@ -40,4 +46,37 @@ func showTable(ctx context.Context, l *lab.Lab, title string) error {
 		say("      %-16s -> %-10s %-8s %-10s %s", e.Destination, e.NextHopType, e.NextHopID, e.Status, label)
 	}
 	return nil
+}
+
+// showENIs prints every host's primary ENI as the EC2 API lists it.
+func showENIs(ctx context.Context, l *lab.Lab, title string) error {
+	var ids []string
+	for _, h := range l.Hosts {
+		ids = append(ids, h.ENI)
+	}
+	enis, err := l.ENIs(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	say("%s", title)
+	for _, h := range l.Hosts {
+		say("      %s %s", h.Name, enis[h.ENI])
+	}
+	return nil
+}
+
+// cloudName names the simulated cloud for people.
+func cloudName(provider string) string {
+	if provider == lab.ProviderAWS {
+		return "AWS EC2"
+	}
+	return "Alibaba Cloud"
+}
+
+// instanceLabel names a host's instance (and on EC2 its primary ENI).
+func instanceLabel(h *lab.Host) string {
+	if h.ENI != "" {
+		return fmt.Sprintf("instance %s, ENI %s", h.InstanceID, h.ENI)
+	}
+	return "instance " + h.InstanceID
 }

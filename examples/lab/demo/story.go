@@ -59,6 +59,10 @@ func (s *story) startDaemons(ctx context.Context) (*lab.Host, error) {
 	a, b := l.Hosts[0], l.Hosts[1]
 	say("[5/9] Starting `vpcroute daemon` on every host at the same time. Each daemon reads its Docker bip,")
 	say("      enables ip_forward, adds narrow iptables rules, and registers \"bip subnet -> this instance\" in etcd.")
+	if s.o.provider == lab.ProviderAWS {
+		say("      On EC2 it also tags its ENI %s=%s and turns the ENI's source/destination check off:", lab.TagKey, lab.ClusterName)
+		say("      with the check on, EC2 drops every forwarded packet, i.e. all container traffic.")
+	}
 	say("      The daemons elect one leader, which writes every registered host's route into the VPC route table.")
 	watch, err := l.WatchPing(ctx, a, b.ContainerIP(), 2*waitFor)
 	if err != nil {
@@ -90,8 +94,12 @@ func (s *story) startDaemons(ctx context.Context) (*lab.Host, error) {
 	say("      after start; a follower refreshes its view of the leader every 2s).")
 	for _, r := range routed() {
 		if s.check(r.err == nil, "%v", r.err) {
-			say("      route %s -> %s Available, kernel route on the VPC router: %s after start", r.h.Subnet, r.h.InstanceID, r.at.Sub(start).Round(10*time.Millisecond))
+			_, _, state := r.h.RouteTarget()
+			say("      route %s -> %s %s, kernel route on the VPC router: %s after start", r.h.Subnet, r.h.Target(), state, r.at.Sub(start).Round(10*time.Millisecond))
 		}
+	}
+	if s.o.provider == lab.ProviderAWS {
+		s.checkENIs(ctx)
 	}
 	s.firstPing(ctx, watch, start, "container0 -> container1", "the daemons started")
 	say("")
@@ -111,6 +119,27 @@ func (s *story) startDaemons(ctx context.Context) (*lab.Host, error) {
 	}
 	say("")
 	return leader, nil
+}
+
+// checkENIs is part of step 5 on EC2: every host's ENI tagged for the
+// cluster, its source/destination check off, read back through the EC2
+// API.
+func (s *story) checkENIs(ctx context.Context) {
+	var ids []string
+	for _, h := range s.l.Hosts {
+		ids = append(ids, h.ENI)
+	}
+	enis, err := s.l.ENIs(ctx, ids...)
+	if !s.check(err == nil, "reading the ENIs: %v", err) {
+		return
+	}
+	say("      Each host's ENI now, as the EC2 API lists it:")
+	for _, h := range s.l.Hosts {
+		e := enis[h.ENI]
+		say("      %s %s", h.Name, e)
+		s.check(!e.SourceDestCheck && e.Tags[lab.TagKey] == lab.ClusterName,
+			"%s's ENI: %v, want the check off and the tag %s=%s", h.Name, e, lab.TagKey, lab.ClusterName)
+	}
 }
 
 // join is step 6: a new host joins and starts its daemon; nothing is done
@@ -135,7 +164,8 @@ func (s *story) join(ctx context.Context) (*lab.Host, error) {
 	}
 	at, err := l.WaitRouted(ctx, n, waitFor)
 	if s.check(err == nil, "%v", err) {
-		say("      The leader saw it register and wrote %s -> %s: Available %s after %s's daemon started.", n.Subnet, n.InstanceID, at.Sub(start).Round(10*time.Millisecond), n.Name)
+		_, _, state := n.RouteTarget()
+		say("      The leader saw it register and wrote %s -> %s: %s %s after %s's daemon started.", n.Subnet, n.Target(), state, at.Sub(start).Round(10*time.Millisecond), n.Name)
 	}
 	s.firstPing(ctx, watch, start, fmt.Sprintf("container0 -> %s's container", n.Name), n.Name+"'s daemon started")
 	say("      Every host now (%d containers, each to the %d others):", len(l.Hosts), len(l.Hosts)-1)
@@ -154,6 +184,15 @@ func (s *story) showStatus(ctx context.Context, leader *lab.Host) error {
 		return ctx.Err()
 	}
 	printIndented(out)
+	// No host has left yet: a held delete can only be a route the leader
+	// wrongly takes for the cluster's, which it would delete if it could.
+	if doc, err := s.l.Status(ctx, leader); s.check(err == nil, "status of %s: %v", leader.Name, err) && doc.Reconcile != nil {
+		var held []string
+		for _, h := range doc.Reconcile.Held {
+			held = append(held, fmt.Sprintf("%s -> %s (%s)", h.Route.Destination, h.Route.Target, h.Reason))
+		}
+		s.check(len(held) == 0, "the leader holds deletes of routes no host has given up, i.e. routes it does not own: %s", strings.Join(held, "; "))
+	}
 	say("")
 	return nil
 }
@@ -172,7 +211,7 @@ func (s *story) leave(ctx context.Context, leader, joined *lab.Host) error {
 	if h == nil {
 		h = joined
 	}
-	say("[8/9] %s (%s) is decommissioned: its daemon stops (SIGTERM keeps routes), `vpcroute sync --remove` removes", h.Name, h.InstanceID)
+	say("[8/9] %s (%s) is decommissioned: its daemon stops (SIGTERM keeps routes), `vpcroute sync --remove` removes", h.Name, instanceLabel(h))
 	say("      its record from etcd and its route, the cloud releases the instance, the host is gone.")
 	start := time.Now()
 	gone := inBackground(ctx, []*lab.Host{h}, l.WaitRouteGone)
@@ -182,7 +221,7 @@ func (s *story) leave(ctx context.Context, leader, joined *lab.Host) error {
 	}
 	say("      %s removed in %s (daemon stop, sync --remove, instance release, dockerd stop, namespace gone).", h.Name, since(start))
 	if r := gone()[0]; s.check(r.err == nil, "%v", r.err) {
-		say("      %s -> %s was gone from the route table and the VPC router %s after removal began.", h.Subnet, h.InstanceID, r.at.Sub(start).Round(10*time.Millisecond))
+		say("      %s -> %s was gone from the route table and the VPC router %s after removal began.", h.Subnet, h.Target(), r.at.Sub(start).Round(10*time.Millisecond))
 	}
 	var doc status.Document
 	err = poll(ctx, waitFor, func() bool {
