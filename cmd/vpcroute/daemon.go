@@ -91,7 +91,7 @@ type daemon struct {
 
 	mu        sync.Mutex
 	hosts     []reconciler.Host
-	haveHosts bool // the registry has been read at least once
+	haveHosts bool                 // the registry has been read at least once
 	feed      *reconciler.HostFeed // the running loop's, nil when not leading
 	isLeader  bool
 	report    *reconciler.Report
