@@ -15,7 +15,7 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{Options{Endpoint: "ftp://x"}, `endpoint "ftp://x" is invalid: scheme must be http or https`},
 		{Options{Endpoint: "http://127.0.0.1:80/path"}, `endpoint "http://127.0.0.1:80/path" is invalid: expected a URL`},
-		{Options{MetadataEndpoint: "169.254.169.254"}, `metadata-endpoint "169.254.169.254" is invalid: expected an http:// or https:// URL`},
+		{Options{MetadataEndpoint: "192.0.2.254"}, `metadata-endpoint "192.0.2.254" is invalid: expected an http:// or https:// URL`},
 		{Options{Region: "us_east_1"}, `region "us_east_1" is invalid: expected an AWS region such as us-east-1`},
 		{Options{InstanceID: "bbb"}, `instance-id "bbb" is invalid: expected an EC2 instance ID (i-...)`},
 		{Options{VPCID: "vpc_1"}, `vpc-id "vpc_1" is invalid: expected a VPC ID (vpc-...)`},
@@ -42,7 +42,7 @@ func TestOptionsValidate(t *testing.T) {
 	good := []Options{
 		{},
 		{Endpoint: "http://127.0.0.1:8080", MetadataEndpoint: "http://127.0.0.1:8080/sim/v1/instances/i-aaa"},
-		{Endpoint: "ec2.eu-west-1.amazonaws.com", Region: "us-gov-west-1"},
+		{Endpoint: "ec2.vpce.example.internal", Region: "us-gov-west-1"}, // no scheme: HTTPS; validated, never dialled
 		{InstanceID: "i-0123456789abcdef0", VPCID: "vpc-0a1b2c3d", NetworkInterfaceID: "eni-0aaaaaaaaaaaaaaaa", RouteTables: []string{"rtb-0a1b2c3d4e5f60001"}},
 		{Cluster: "lab", ClusterCIDR: cidr, RouteTableTag: true, MutatingRate: 2.5, MutatingBurst: 10},
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestLoopbackHTTPClientRefusesOtherAddresses(t *testing.T) {
 	// The dial is refused before any packet is sent.
-	for _, url := range []string{"http://169.254.169.254/latest/api/token", "http://[fd00:ec2::254]/latest/api/token", "http://192.0.2.1/"} {
+	for _, url := range []string{"http://169.254.1.1/latest/api/token", "http://[fd00::1]/latest/api/token", "http://192.0.2.1/"} {
 		_, err := LoopbackHTTPClient().Get(url)
 		if err == nil || !strings.Contains(err.Error(), "only loopback") {
 			t.Errorf("GET %s: %v, want a refusal", url, err)

@@ -17,7 +17,7 @@ import (
 // The AWS tests drive the simulator with the real aws-sdk-go-v2 clients.
 // Every client gets an explicit loopback endpoint, static credentials and
 // LoopbackHTTPClient, which refuses to dial anything but loopback, so
-// nothing can reach a real EC2 endpoint or 169.254.169.254.
+// nothing can reach a real EC2 endpoint or the real metadata service.
 
 const (
 	awsKey    = "AKIASIMULATOR0000001"
