@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +199,13 @@ func checkSourceDestMatters(ctx context.Context, t *testing.T, l *lab.Lab, a, b 
 		t.Fatal(err)
 	}
 	t.Logf("%s's check on: %s's container reaches %s's: %v", b.Name, a.Name, b.Name, ok)
+	// doctor on that host names exactly this cause, with the daemons
+	// running, and every other check passes.
+	d := runDoctor(ctx, t, l, b)
+	only(t, "source/dest check on", d, true, map[string]string{"cloud.source-dest-check": "FAIL"})
+	if _, cause, fix := d.find(t, "cloud.source-dest-check"); !strings.Contains(cause, b.ENI) || fix == "" {
+		t.Errorf("doctor's source/dest check: cause %q, fix %q", cause, fix)
+	}
 	if ok {
 		enis, err := l.ENIs(ctx, b.ENI)
 		if err != nil {
