@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -155,6 +156,16 @@ func TestAWSSyncTwoHostsThenIdempotent(t *testing.T) {
 	}
 	if b, a := mustJSON(t, before), mustJSON(t, s.unownedAWS(t)); b != a {
 		t.Errorf("unowned routes changed:\nbefore %s\nafter  %s", b, a)
+	}
+	r := s.vpcrouteAWS(t, awsA, append([]string{"plan", "-o", "json"}, routesOnly("10.0.0.0/24")...)...)
+	var plan struct {
+		Changes struct {
+			Create []any `json:"create"`
+			InSync []any `json:"inSync"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || r.code != 0 || len(plan.Changes.Create) != 0 || len(plan.Changes.InSync) != 1 {
+		t.Errorf("plan -o json on EC2: exit %d, %v: %s %s", r.code, err, r.stdout, r.stderr)
 	}
 	// A bip change moves this host's route; the other host's stays.
 	if r := s.vpcrouteAWS(t, awsA, append([]string{"sync"}, routesOnly("10.5.0.0/24")...)...); r.code != 0 {
