@@ -133,3 +133,19 @@ func (p *Provider) describeInterfaces(ctx context.Context, filters []types.Filte
 		}
 	}
 }
+
+// routesUnmarked lists a table's routes without reading ENI tags: Cluster
+// is left empty. For checks that need destinations and targets only.
+func (p *Provider) routesUnmarked(ctx context.Context, tableID string) ([]cloud.Route, error) {
+	table, err := p.describeTable(ctx, tableID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cloud.Route, 0, len(table.Routes))
+	for _, r := range table.Routes {
+		if cr, ok := toRoute(tableID, r); ok {
+			out = append(out, cr)
+		}
+	}
+	return out, nil
+}

@@ -219,10 +219,18 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
 	defer cancel()
 	interval := 200 * time.Millisecond
+	list, marked := p.routesUnmarked, false
 	for {
-		current, err := p.Routes(ctx, tableID)
+		// Confirming needs destinations and targets only: one
+		// DescribeRouteTables, no ENI tag lookup, unless a destination is
+		// held by another target and the error must name its owner.
+		current, err := list(ctx, tableID)
 		if err != nil {
 			return fmt.Errorf("confirm routes in %s: %w", tableID, err)
+		}
+		if held(current, want) && !marked {
+			list, marked = p.Routes, true
+			continue
 		}
 		var errs []error
 		missing := 0
@@ -307,4 +315,14 @@ func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) 
 		qe.Quota = qe.Used
 	}
 	return qe
+}
+
+// held reports whether a wanted destination is listed with another target.
+func held(current, want []cloud.Route) bool {
+	for _, w := range want {
+		if e, ok := findDestination(current, w.Destination); ok && e.Target != w.Target {
+			return true
+		}
+	}
+	return false
 }
