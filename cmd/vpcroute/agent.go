@@ -30,9 +30,8 @@ type agent struct {
 	// observe is told about every host-config apply (metrics).
 	observe func(changed bool, err error)
 	// prepare readies this host's instance for routing (nil: nothing to
-	// do); it is retried with every check until it succeeds once.
-	prepare  func(ctx context.Context) error
-	prepared bool
+	// do); it runs with every check and must be cheap once done.
+	prepare func(ctx context.Context) error
 	// heartbeat is how often the record is written with a new LastSeen;
 	// recheck how often host config is re-applied without any event.
 	heartbeat, recheck time.Duration
@@ -52,6 +51,11 @@ type agentState struct {
 	published   time.Time
 	publishErr  string
 	ready       bool
+	// known is true once the subnets came from a successful discovery or
+	// from this host's record in the registry. Until then nothing is
+	// published: an empty claim would make the leader delete this host's
+	// routes (Docker down at start is not the host giving them up).
+	known bool
 }
 
 // snapshot returns a copy of the agent's state.
@@ -75,19 +79,19 @@ func (a *agent) record(now time.Time) reconciler.Host {
 	return h
 }
 
-// adopt keeps the claim times of a record written before this process
-// started: a restarted agent must keep its place in claim order.
+// adopt starts from the record written before this process started: its
+// subnets stand until a discovery says otherwise, and its claim times keep
+// this host's place in claim order.
 func (a *agent) adopt(prev reconciler.Host) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.state.since == nil {
-		a.state.since = map[netip.Prefix]time.Time{}
-	}
+	a.state.since = map[netip.Prefix]time.Time{}
 	for _, c := range prev.Subnets {
 		if !c.Since.IsZero() {
 			a.state.since[c.Subnet] = c.Since
 		}
 	}
+	a.state.subnets, a.state.known = prev.SubnetPrefixes(), true
 }
 
 // run keeps the host configured and the record published until ctx ends.
@@ -127,19 +131,19 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 	subnets, err := a.discover(ctx)
 	now := time.Now()
 	a.mu.Lock()
-	if err == nil && !slices.Equal(subnets, a.state.subnets) {
-		if a.state.since == nil {
-			a.state.since = map[netip.Prefix]time.Time{}
-		}
+	if err == nil && (!slices.Equal(subnets, a.state.subnets) || !a.state.known) {
+		// A subnet given up loses its claim time: claimed again later, it
+		// queues behind whoever claimed it meanwhile.
+		since := make(map[netip.Prefix]time.Time, len(subnets))
 		for _, s := range subnets {
-			if _, ok := a.state.since[s]; !ok {
-				a.state.since[s] = now
+			t, ok := a.state.since[s]
+			if !ok {
+				t = now
 			}
+			since[s] = t
 		}
-		if a.state.subnets != nil || len(subnets) > 0 {
-			a.log.Info("local subnets", zap.Stringers("subnets", subnets))
-		}
-		a.state.subnets, subnetsChanged = subnets, true
+		a.log.Info("local subnets", zap.Stringers("subnets", subnets))
+		a.state.since, a.state.subnets, a.state.known, subnetsChanged = since, subnets, true, true
 	}
 	current := slices.Clone(a.state.subnets)
 	a.mu.Unlock()
@@ -147,12 +151,12 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 		a.setHostConfig(now, false, fmt.Errorf("discover subnets: %w", err))
 		return subnetsChanged
 	}
-	if a.prepare != nil && !a.prepared {
+	if a.prepare != nil {
+		// Cheap once done: the provider remembers it.
 		if err := a.prepare(ctx); err != nil {
 			a.setHostConfig(now, false, fmt.Errorf("prepare this instance for routing: %w", err))
 			return subnetsChanged
 		}
-		a.prepared = true
 	}
 	if !a.o.HostConfig {
 		a.setHostConfig(now, false, nil)
@@ -207,6 +211,12 @@ func (a *agent) setHostConfig(now time.Time, changed bool, err error) {
 // publishNow writes the record; a failure is kept for /status and retried
 // with the next heartbeat.
 func (a *agent) publishNow(ctx context.Context) {
+	a.mu.Lock()
+	known := a.state.known
+	a.mu.Unlock()
+	if !known {
+		return
+	}
 	now := time.Now()
 	h := a.record(now)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

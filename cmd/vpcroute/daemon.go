@@ -93,6 +93,7 @@ type daemon struct {
 	hosts     []reconciler.Host
 	haveHosts bool                 // the registry has been read at least once
 	feed      *reconciler.HostFeed // the running loop's, nil when not leading
+	term      context.Context      // the leadership term's, nil when not leading
 	isLeader  bool
 	report    *reconciler.Report
 	lastOK    time.Time
@@ -130,7 +131,9 @@ func runDaemon(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	d.self, _ = d.provider.Self(startCtx)
+	if d.self, err = d.provider.Self(startCtx); err != nil {
+		return fmt.Errorf("identify this host: %w", err)
+	}
 	network, err := d.provider.Network(startCtx)
 	if err != nil {
 		return fmt.Errorf("read the VPC: %w", err)
@@ -167,8 +170,14 @@ func runDaemon(ctx context.Context, o *options) error {
 		d.metrics.SetRegistryUp(true)
 		d.agent.publish = d.publishRegistry
 		loopCfg.Forget = d.reg.Remove
+		// One loop for every leadership term: a new term keeps the cached
+		// network read.
+		loop, err := reconciler.NewLoop(loopCfg)
+		if err != nil {
+			return err
+		}
 		run(func() { d.watchHosts(runCtx) })
-		run(func() { d.lead(runCtx, loopCfg) })
+		run(func() { d.lead(runCtx, loop) })
 	} else {
 		// Self mode: this host is its own registry and keeps only its own
 		// routes.
@@ -182,7 +191,6 @@ func runDaemon(ctx context.Context, o *options) error {
 		d.metrics.SetLeader(true)
 		d.agent.publish = func(_ context.Context, h reconciler.Host) error {
 			d.setHosts([]reconciler.Host{h})
-			feed.Send([]reconciler.Host{h})
 			return nil
 		}
 		run(func() {
@@ -254,32 +262,25 @@ func (d *daemon) publishRegistry(ctx context.Context, h reconciler.Host) error {
 	return err
 }
 
-// watchHosts follows the registry and feeds the loop when leading.
+// watchHosts follows the registry and feeds the loop when leading. The
+// registry's watch survives etcd outages by itself; it ends only when ctx
+// does or the registry is closed.
 func (d *daemon) watchHosts(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := d.reg.WatchHosts(ctx, func(hosts []reconciler.Host) {
-			d.setHosts(hosts)
-			d.mu.Lock()
-			feed := d.feed
-			d.mu.Unlock()
-			if feed != nil {
-				feed.Send(hosts)
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			d.errs.Add("registry", err)
-			d.log.Warn("registry watch ended; retrying", zap.Error(err))
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
+	if err := d.reg.WatchHosts(ctx, d.setHosts); err != nil && ctx.Err() == nil {
+		d.errs.Add("registry", err)
+		d.log.Error("registry watch ended", zap.Error(err))
 	}
 }
 
+// setHosts keeps the newest registry snapshot and hands it to the loop
+// while leading. Both under one lock, so that a new leadership term never
+// starts from an older snapshot than the one last seen.
 func (d *daemon) setHosts(hosts []reconciler.Host) {
 	d.mu.Lock()
 	d.hosts, d.haveHosts = hosts, true
+	if d.feed != nil {
+		d.feed.Send(hosts) // never blocks
+	}
 	d.mu.Unlock()
 	d.metrics.SetRegisteredHosts(len(hosts))
 }
@@ -287,7 +288,7 @@ func (d *daemon) setHosts(hosts []reconciler.Host) {
 // lead campaigns for leadership and runs the reconcile loop while leading.
 // Leadership ends when the lease cannot be kept (etcd unreachable): the
 // loop stops writing at once, and the daemon campaigns again.
-func (d *daemon) lead(ctx context.Context, cfg reconciler.LoopConfig) {
+func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
 	me := registry.LeaderInfo{Instance: d.self.ID, StatusAddr: d.o.StatusAddr}
 	for ctx.Err() == nil {
 		l, err := d.reg.Campaign(ctx, me, d.o.LeaseTTL)
@@ -303,34 +304,23 @@ func (d *daemon) lead(ctx context.Context, cfg reconciler.LoopConfig) {
 			continue
 		}
 		d.log.Info("elected leader")
-		loop, err := reconciler.NewLoop(cfg)
-		if err != nil {
-			d.errs.Add("reconciler", err)
-			return
-		}
 		lctx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-l.Done():
-				cancel()
-			case <-lctx.Done():
-			}
-		}()
+		stopAfter := context.AfterFunc(l.Context(), cancel) // leadership lost: stop writing
 		feed := reconciler.NewHostFeed()
 		d.mu.Lock()
-		d.feed, d.isLeader = feed, true
-		hosts, have := d.hosts, d.haveHosts
+		d.feed, d.isLeader, d.term = feed, true, l.Context()
+		if d.haveHosts {
+			feed.Send(d.hosts) // an empty registry is a snapshot too
+		}
 		d.mu.Unlock()
 		d.metrics.SetLeader(true)
-		if have {
-			feed.Send(hosts) // an empty registry is a snapshot too
-		}
 		if err := loop.Run(lctx, feed.C()); err != nil {
 			d.errs.Add("reconciler", err)
 		}
+		stopAfter()
 		cancel()
 		d.mu.Lock()
-		d.feed, d.isLeader = nil, false
+		d.feed, d.isLeader, d.term = nil, false, nil
 		d.mu.Unlock()
 		d.metrics.SetLeader(false)
 		if ctx.Err() != nil {
@@ -361,10 +351,15 @@ func (d *daemon) onReport(r reconciler.Report) {
 		d.lastOK = r.Started.Add(r.Duration)
 	}
 	d.mu.Unlock()
-	if d.reg != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	d.mu.Lock()
+	term := d.term
+	d.mu.Unlock()
+	if d.reg != nil && term != nil {
+		// Bound to the term: a deposed leader must not overwrite its
+		// successor's report.
+		ctx, cancel := context.WithTimeout(term, 3*time.Second)
 		defer cancel()
-		if err := d.reg.PutReport(ctx, r); err != nil {
+		if err := d.reg.PutReport(ctx, r); err != nil && term.Err() == nil {
 			d.errs.Add("registry", fmt.Errorf("publish reconcile report: %w", err))
 		}
 	}

@@ -75,11 +75,14 @@ func (s *simProc) startDaemon(t *testing.T, instance, subnet string, etcd []stri
 func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, env []string, extra ...string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{id: instance, subnet: subnet, addr: freeAddr(t), out: &lockedBuffer{}, done: make(chan struct{})}
-	args := []string{"daemon", "--host-config=false", "--cluster-cidr", "10.0.0.0/8", "--subnet", subnet,
+	args := []string{"daemon", "--host-config=false", "--cluster-cidr", "10.0.0.0/8",
 		"--status-addr", d.addr, "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),
 		"--heartbeat-interval", "1s", "--silent-after", "4s", "--resync-interval", "3s",
 		"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/" + instance,
 		"--cluster-name", "lab", "--config", emptyConfig, "--log-level", "debug"}
+	if subnet != "" {
+		args = append(args, "--subnet", subnet)
+	}
 	if len(etcd) > 0 {
 		args = append(args, "--etcd-endpoints", strings.Join(etcd, ","))
 	}
@@ -603,4 +606,49 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 		}
 	}
 	<-d.done
+}
+
+// TestDaemonKeepsClaimsWhileDockerIsDown: a daemon restarted while Docker
+// does not answer must not publish an empty claim (the leader would delete
+// its routes) nor, in self mode, reconcile with one.
+func TestDaemonKeepsClaimsWhileDockerIsDown(t *testing.T) {
+	s := startSim(t, "100ms")
+	etcd := etcdtest.Start(t)
+	a := s.startDaemon(t, "i-aaa", "10.0.0.0/24", etcd.Endpoints())
+	b := s.startDaemon(t, "i-bbb", "10.1.0.0/24", etcd.Endpoints())
+	s.wantOwned(t, 20*time.Second, "10.0.0.0/24>i-aaa:Available", "10.1.0.0/24>i-bbb:Available")
+	a.term(t)
+	dead := "unix://" + filepath.Join(t.TempDir(), "no-docker.sock")
+	restarted := s.startDaemonNoSubnet(t, "i-aaa", dead, etcd.Endpoints())
+	time.Sleep(5 * time.Second) // more than a resync with the daemon up
+	s.wantOwned(t, time.Second, "10.0.0.0/24>i-aaa:Available", "10.1.0.0/24>i-bbb:Available")
+	doc, err := b.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range doc.Hosts {
+		if h.Instance == "i-aaa" && (len(h.Subnets) != 1 || h.Subnets[0].Subnet.String() != "10.0.0.0/24") {
+			t.Errorf("i-aaa's record lost its claim while Docker is down: %+v", h.Subnets)
+		}
+	}
+	if code, body := restarted.get("/readyz"); code != 503 || !strings.Contains(body, "discover subnets") {
+		t.Errorf("/readyz with Docker down: %d %s", code, body)
+	}
+
+	// Self mode: nothing to adopt, so nothing is reconciled until Docker
+	// answers; the route made before stays.
+	restarted.term(t)
+	b.term(t)
+	self := s.startDaemonNoSubnet(t, "i-aaa", dead, nil)
+	time.Sleep(3 * time.Second)
+	s.wantOwned(t, time.Second, "10.0.0.0/24>i-aaa:Available", "10.1.0.0/24>i-bbb:Available")
+	self.term(t)
+}
+
+// startDaemonNoSubnet runs a daemon that must ask Docker (at dockerHost)
+// for its subnets.
+func (s *simProc) startDaemonNoSubnet(t *testing.T, instance, dockerHost string, etcd []string) *daemonProc {
+	t.Helper()
+	d := s.startDaemon(t, instance, "", etcd, "--docker-host", dockerHost)
+	return d
 }
