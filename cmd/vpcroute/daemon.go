@@ -202,10 +202,11 @@ func runDaemon(ctx context.Context, o *options) error {
 
 	firstDone := make(chan struct{})
 	run(func() { d.agent.run(runCtx, firstDone) })
+	live := d.beat.Check(3 * max(o.HostCheck, o.Heartbeat))
 	serveErr := make(chan error, 1)
-	go func() {
-		serveErr <- status.ServeListener(runCtx, ln, status.NewHandler(d.document, d.beat.Check(3*max(o.HostCheck, o.Heartbeat)), d.ready, d.metrics), log)
-	}()
+	run(func() {
+		serveErr <- status.ServeListener(runCtx, ln, status.NewHandler(d.document, live, d.ready, d.metrics), log)
+	})
 	run(func() { d.beatLoops(runCtx) })
 
 	select {
@@ -213,7 +214,7 @@ func runDaemon(ctx context.Context, o *options) error {
 	case <-ctx.Done():
 	}
 	notifyReady(log)
-	run(func() { watchdog(runCtx, d.beat.Check(3*max(o.HostCheck, o.Heartbeat)), log) })
+	run(func() { watchdog(runCtx, live, log) })
 	log.Info("daemon running", zap.String("instance", d.self.ID), zap.String("mode", d.mode()),
 		zap.String("status", o.StatusAddr))
 
