@@ -50,7 +50,8 @@ func TestDoStopsAtOnceOnAPermanentError(t *testing.T) {
 
 func TestDoSaysHowOftenItTried(t *testing.T) {
 	calls := 0
-	_, err := Do(context.Background(), policy(700*time.Millisecond), "Act", func(context.Context) (int, error) {
+	// 2 s leaves room for the first wait (500 ms ± 50 %) and a second try.
+	_, err := Do(context.Background(), policy(2*time.Second), "Act", func(context.Context) (int, error) {
 		calls++
 		return 0, errBusy
 	})
