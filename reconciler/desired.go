@@ -7,16 +7,36 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 )
 
-// DesiredFromHosts turns registered hosts into desired routes: each claimed
-// subnet to its host's target. When two hosts claim overlapping subnets the
-// earlier claim wins and keeps winning, so the route never flaps between
-// them; the later one is returned as a ClaimConflict. Claims are ordered by
-// Since, then by registry order, then by instance ID, so every leader
-// decides the same way.
-func DesiredFromHosts(hosts []Host) ([]Desired, []ClaimConflict) {
+// Routed is the set of subnet-to-target pairs that an entry owned by the
+// cluster already routes in some managed table.
+type Routed map[Desired]bool
+
+// RoutedIn returns what the cluster's own entries in tables route.
+func RoutedIn(tables map[string][]cloud.Route, cluster string) Routed {
+	out := Routed{}
+	for _, entries := range tables {
+		for _, e := range entries {
+			if e.OwnedBy(cluster) && !e.System {
+				out[Desired{Destination: e.Destination, Target: e.Target}] = true
+			}
+		}
+	}
+	return out
+}
+
+// DesiredFromHosts turns admitted hosts into desired routes: each claimed
+// subnet to its host's target. When two hosts claim overlapping subnets one
+// claim wins and keeps winning, so the route never flaps between them; the
+// other is returned as a ClaimConflict. The winner is decided only by what
+// the cloud and the registry saw, never by what a record says about
+// itself: a claim already routed to its host (in routed) comes first, then
+// the host the registry saw first (Order, the etcd create revision), then
+// the instance ID. The times a record gives for its claims are not used.
+func DesiredFromHosts(hosts []Host, routed Routed) ([]Desired, []ClaimConflict) {
 	type claim struct {
-		host  Host
-		claim Claim
+		host   Host
+		claim  Claim
+		routed bool
 	}
 	var all []claim
 	for _, h := range hosts {
@@ -24,11 +44,11 @@ func DesiredFromHosts(hosts []Host) ([]Desired, []ClaimConflict) {
 			continue
 		}
 		for _, c := range h.Subnets {
-			all = append(all, claim{h, c})
+			all = append(all, claim{h, c, routed[Desired{Destination: c.Subnet, Target: h.Target}]})
 		}
 	}
 	slices.SortFunc(all, func(a, b claim) int {
-		return cmp.Or(a.claim.Since.Compare(b.claim.Since), cmp.Compare(a.host.Order, b.host.Order),
+		return cmp.Or(-cmpBool(a.routed, b.routed), cmp.Compare(a.host.Order, b.host.Order),
 			cmp.Compare(a.host.Instance, b.host.Instance), a.claim.Subnet.Addr().Compare(b.claim.Subnet.Addr()),
 			cmp.Compare(a.claim.Subnet.Bits(), b.claim.Subnet.Bits()))
 	})
@@ -59,13 +79,13 @@ next:
 	return desired, conflicts
 }
 
-// targetsOf returns the set of hosts' targets.
-func targetsOf(hosts []Host) map[cloud.Target]Host {
-	out := make(map[cloud.Target]Host, len(hosts))
-	for _, h := range hosts {
-		if h.Target.ID != "" {
-			out[h.Target] = h
-		}
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
 	}
-	return out
+	return -1
 }

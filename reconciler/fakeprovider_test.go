@@ -17,11 +17,18 @@ type fakeProvider struct {
 	tables  map[string][]cloud.Route
 	gone    map[string]bool // instance IDs
 	goneErr error
-	calls   map[string]int
+	// targets overrides the target InstanceTargets gives an instance
+	// (default: the instance itself); unlisted instances are left out of
+	// its answer, like gone ones; targetsErr fails it.
+	targets    map[string]cloud.Target
+	unlisted   map[string]bool
+	targetsErr error
+	calls      map[string]int
 }
 
 func newFake(tables ...string) *fakeProvider {
 	f := &fakeProvider{tables: map[string][]cloud.Route{}, gone: map[string]bool{}, calls: map[string]int{},
+		targets: map[string]cloud.Target{}, unlisted: map[string]bool{},
 		network: cloud.Network{VPCID: "vpc-1", CIDRs: []netip.Prefix{pfx("192.168.0.0/16")}, RouteTables: tables}}
 	for _, t := range tables {
 		f.tables[t] = nil
@@ -82,6 +89,27 @@ func (f *fakeProvider) GoneTargets(_ context.Context, ts []cloud.Target) ([]clou
 		if f.gone[t.ID] {
 			out = append(out, t)
 		}
+	}
+	return out, nil
+}
+
+func (f *fakeProvider) InstanceTargets(_ context.Context, ids []string) (map[string]cloud.Target, error) {
+	f.count("InstanceTargets")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.targetsErr != nil {
+		return nil, f.targetsErr
+	}
+	out := map[string]cloud.Target{}
+	for _, id := range ids {
+		if f.gone[id] || f.unlisted[id] {
+			continue
+		}
+		t, ok := f.targets[id]
+		if !ok {
+			t = cloud.Target{Kind: cloud.TargetInstance, ID: id}
+		}
+		out[id] = t
 	}
 	return out, nil
 }

@@ -29,16 +29,22 @@ type LoopConfig struct {
 	Scope []cloud.Target
 	// AllowMassDelete lifts the mass-delete guard.
 	AllowMassDelete bool
+	// AllowCarveOut lets a route be created inside a broader route that
+	// the cluster does not own (see PlanInput.AllowCarveOut).
+	AllowCarveOut bool
 	// Debounce is how long registry changes are gathered into one pass.
 	Debounce time.Duration
 	// Resync is the period of the full pass that runs without any change.
 	Resync time.Duration
 	// NetworkRefresh is how often the VPC's ranges and route tables are
-	// read again; they change rarely and cost three calls.
+	// read again, and registered instances' targets verified again; they
+	// change rarely and cost calls.
 	NetworkRefresh time.Duration
-	// SilentAfter is how long a host may go without writing its record
-	// before the cloud is asked whether its instance still exists. A
-	// silent host keeps its routes unless the cloud says it is gone.
+	// SilentAfter is how long a host's record may go unchanged in the
+	// registry (as this leader saw it: the record's own LastSeen is not
+	// believed) before the cloud is asked whether its instance still
+	// exists. A silent host keeps its routes unless the cloud says it is
+	// gone.
 	SilentAfter time.Duration
 	// Forget removes a gone host's record from the registry; nil leaves it.
 	Forget func(ctx context.Context, instance string) error
@@ -92,6 +98,10 @@ type Loop struct {
 	cfg       LoopConfig
 	network   cloud.Network
 	networkAt time.Time
+	// targets remembers what the cloud said about registered instances;
+	// silence when each record last changed, as the leader saw it.
+	targets *targetCache
+	silence silenceClock
 }
 
 // NewLoop returns a loop; it does no I/O.
@@ -102,7 +112,8 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 	if !cfg.ClusterCIDR.IsValid() {
 		return nil, errors.New("reconcile loop: no cluster CIDR")
 	}
-	return &Loop{cfg: cfg.withDefaults()}, nil
+	cfg = cfg.withDefaults()
+	return &Loop{cfg: cfg, targets: newTargetCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
 }
 
 // Run reconciles until ctx ends. Snapshots arrive on hosts; the first one
@@ -171,22 +182,25 @@ func retryDelay(failures int, ceiling time.Duration) time.Duration {
 	return min(d, ceiling)
 }
 
-// claimsKey is what of the registry matters to the plan: who claims what.
-// LastSeen changes every heartbeat and must not cause a pass.
+// claimsKey is what of the registry matters to the plan: who claims what,
+// where the record says its routes go, and whether it could be read. A
+// heartbeat (LastSeen, revision) and the claims' self-reported times must
+// not cause a pass.
 func claimsKey(hosts []Host) string {
 	var b strings.Builder
 	for _, h := range hosts {
-		fmt.Fprintf(&b, "%s=%s", h.Instance, h.Target)
+		fmt.Fprintf(&b, "%s=%s!%q", h.Instance, h.Target, h.Problem)
 		for _, c := range h.Subnets {
-			fmt.Fprintf(&b, ",%s@%d", c.Subnet, c.Since.UnixNano())
+			fmt.Fprintf(&b, ",%s", c.Subnet)
 		}
 		b.WriteByte(';')
 	}
 	return b.String()
 }
 
-// Pass reads the tables, plans, guards the deletions and applies. It never
-// panics on partial failure: the report says what happened.
+// Pass reads the tables, admits the host records the cloud vouches for,
+// plans, guards the deletions and applies. It never panics on partial
+// failure: the report says what happened.
 func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 	cfg := l.cfg
 	start := cfg.Now()
@@ -196,7 +210,7 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 		switch {
 		case err != nil:
 			rep.Result, rep.Error = ResultError, oneLine(err.Error())
-		case len(rep.ClaimConflicts) > 0 || len(rep.Refused) > 0 || len(rep.Held) > 0 || blocking(rep.Conflicts):
+		case len(rep.ClaimConflicts) > 0 || len(rep.Refused) > 0 || len(rep.Held) > 0 || len(rep.RefusedHosts) > 0 || blocking(rep.Conflicts):
 			rep.Result = ResultDegraded
 		default:
 			rep.Result = ResultOK
@@ -204,110 +218,103 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 		return rep
 	}
 
-	network, err := l.networkFor(ctx)
+	network, tables, err := l.read(ctx)
 	if err != nil {
 		return finish(err)
 	}
-	tables := make(map[string][]cloud.Route, len(network.RouteTables))
-	for _, t := range network.RouteTables {
-		routes, err := cfg.Provider.Routes(ctx, t)
-		if err != nil {
-			l.networkAt = time.Time{} // a table may be gone: read the network again next time
-			return finish(err)
-		}
-		tables[t] = routes
+	silent := l.silence.note(hosts, start, cfg.SilentAfter)
+	checks, err := l.targets.check(ctx, cfg.Provider, hosts, start)
+	if err != nil {
+		cfg.Log.Warn("cannot verify every registered instance; their records wait", zap.Error(err))
 	}
-
+	accepted, refusedHosts := AdmitHosts(hosts, checks)
+	for _, r := range refusedHosts {
+		cfg.Log.Warn("host record refused", zap.String("instance", r.Instance), zap.String("reason", r.Reason))
+	}
+	routed := RoutedIn(tables, cfg.Cluster)
 	plan := func(hosts []Host) (Changes, []ClaimConflict, []Desired) {
-		desired, conflicts := DesiredFromHosts(hosts)
+		desired, conflicts := DesiredFromHosts(hosts, routed)
 		return Calculate(PlanInput{
 			Cluster: cfg.Cluster, ClusterCIDR: cfg.ClusterCIDR,
 			VPCCIDRs: network.CIDRs, SubnetCIDRs: network.SubnetCIDRs,
 			Tables: tables, Desired: desired, Scope: cfg.Scope, Policy: cfg.Policy,
-			Replace: len(cfg.Scope) == 0,
+			Replace: len(cfg.Scope) == 0, AllowCarveOut: cfg.AllowCarveOut,
 		}), conflicts, desired
 	}
-	ch, claimConflicts, desired := plan(hosts)
+	ch, claimConflicts, desired := plan(accepted)
 
-	// Ask the cloud only about what deletion depends on: hosts silent for
-	// too long, and targets of stale routes that no host claims.
-	registered := targetsOf(hosts)
-	var check []cloud.Target
-	for _, h := range hosts {
-		if start.Sub(h.LastSeen) > cfg.SilentAfter {
-			check = append(check, h.Target)
-		}
+	gone := l.goneTargets(ctx, GoneCheck(accepted, refusedHosts, checks, silent, ch))
+	accepted, forget := ForgetGone(accepted, refusedHosts, gone)
+	if len(forget) > 0 {
+		cfg.Log.Info("instances confirmed gone; their records and routes go", zap.Strings("instances", forget))
+		ch, claimConflicts, desired = plan(accepted)
 	}
-	for _, d := range ch.Delete {
-		if _, ok := registered[d.Target]; !ok && !slices.Contains(check, d.Target) {
-			check = append(check, d.Target)
-		}
-	}
-	// A blackhole is the cloud saying the target is gone (EC2): ask at
-	// once rather than after SilentAfter.
-	for _, r := range ch.InSync {
-		if r.Status == cloud.StatusBlackhole && !slices.Contains(check, r.Target) {
-			check = append(check, r.Target)
-		}
-	}
-	gone := map[cloud.Target]bool{}
-	if len(check) > 0 {
-		g, err := cfg.Provider.GoneTargets(ctx, check)
-		if err != nil {
-			// Not knowing is not a reason to delete: hold every deletion
-			// of an unregistered target, but still create what is missing.
-			cfg.Log.Warn("cannot confirm which instances are gone; deleting none of theirs", zap.Error(err))
-		}
-		for _, t := range g {
-			gone[t] = true
-		}
-	}
-	var forget []string
-	if len(gone) > 0 {
-		live := hosts[:0:0]
-		for _, h := range hosts {
-			if gone[h.Target] {
-				forget = append(forget, h.Instance)
-				continue
-			}
-			live = append(live, h)
-		}
-		if len(forget) > 0 {
-			cfg.Log.Info("instances confirmed gone; their routes go", zap.Strings("instances", forget))
-			hosts = live
-			ch, claimConflicts, desired = plan(hosts)
-		}
-	}
-	reg := map[cloud.Target]bool{}
-	for t := range targetsOf(hosts) {
-		reg[t] = true
-	}
-	owned := 0
-	for _, entries := range tables {
-		for _, e := range entries {
-			if e.OwnedBy(cfg.Cluster) && contains(cfg.ClusterCIDR, e.Destination) {
-				owned++
-			}
-		}
-	}
-	ch, held := GuardDeletes(ch, GuardInput{Registered: reg, Gone: gone, Owned: owned, AllowMassDelete: cfg.AllowMassDelete})
+	ch, held := GuardDeletes(ch, GuardInput{Registered: registeredTargets(accepted), Gone: gone,
+		Owned: ownedCount(tables, cfg.Cluster, cfg.ClusterCIDR), AllowMassDelete: cfg.AllowMassDelete})
+	ch = WithholdBlocked(ch)
+	rep.RefusedHosts = refusedHosts
 	rep.ClaimConflicts, rep.Conflicts, rep.Refused, rep.Held = claimConflicts, ch.Conflicts, ch.Refused, held
 	rep.Tables = tableReports(tables, desired, ch)
 
 	applyErr := Apply(ctx, cfg.Provider, cfg.Cluster, ch)
 	rep.Created, rep.Deleted = len(ch.Create), len(ch.Delete)
-	if applyErr == nil && cfg.Forget != nil {
-		for _, id := range forget {
-			if err := cfg.Forget(ctx, id); err != nil {
-				applyErr = fmt.Errorf("forget gone host %s: %w", id, err)
-			}
-		}
+	if applyErr == nil {
+		applyErr = l.forget(ctx, forget)
 	}
 	if !ch.Empty() {
 		cfg.Log.Info("reconciled", zap.String("trigger", trigger), zap.Int("created", rep.Created),
 			zap.Int("deleted", rep.Deleted), zap.Int("held", len(held)), zap.Error(applyErr))
 	}
 	return finish(applyErr)
+}
+
+// read returns the VPC's ranges and every managed table's entries.
+func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Route, error) {
+	network, err := l.networkFor(ctx)
+	if err != nil {
+		return network, nil, err
+	}
+	tables := make(map[string][]cloud.Route, len(network.RouteTables))
+	for _, t := range network.RouteTables {
+		routes, err := l.cfg.Provider.Routes(ctx, t)
+		if err != nil {
+			l.networkAt = time.Time{} // a table may be gone: read the network again next time
+			return network, nil, err
+		}
+		tables[t] = routes
+	}
+	return network, tables, nil
+}
+
+// goneTargets asks the cloud which of check are gone. Not knowing is not a
+// reason to delete: on an error none is.
+func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.Target]bool {
+	gone := map[cloud.Target]bool{}
+	if len(check) == 0 {
+		return gone
+	}
+	g, err := l.cfg.Provider.GoneTargets(ctx, check)
+	if err != nil {
+		l.cfg.Log.Warn("cannot confirm which instances are gone; deleting none of theirs", zap.Error(err))
+	}
+	for _, t := range g {
+		gone[t] = true
+	}
+	return gone
+}
+
+// forget removes the records of instances confirmed gone.
+func (l *Loop) forget(ctx context.Context, instances []string) error {
+	for _, id := range instances {
+		l.targets.forget(id)
+		if l.cfg.Forget == nil {
+			continue
+		}
+		if err := l.cfg.Forget(ctx, id); err != nil {
+			return fmt.Errorf("forget gone host %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // networkFor returns the VPC's ranges and tables, read again after

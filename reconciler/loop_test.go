@@ -27,6 +27,21 @@ func newTestLoop(t *testing.T, f *fakeProvider, mod func(*LoopConfig)) (*Loop, *
 	return l, &forgotten
 }
 
+// seedSilence makes the loop believe it saw every host whose LastSeen is
+// older than t0 unchanged since that time: the leader's own observation,
+// which is what silence is measured by (the record's LastSeen is not).
+func seedSilence(l *Loop, hosts []Host) {
+	var old []Host
+	for _, h := range hosts {
+		if h.LastSeen.Before(t0) {
+			old = append(old, h)
+		}
+	}
+	for _, h := range old {
+		l.silence[h.Instance] = silenceMark{revision: h.Revision, at: h.LastSeen}
+	}
+}
+
 func TestPassCreatesEveryClaimInEveryTable(t *testing.T) {
 	f := newFake("vtb-1", "vtb-2")
 	l, _ := newTestLoop(t, f, nil)
@@ -103,6 +118,7 @@ func TestPassDeletionSafety(t *testing.T) {
 			}
 			f.goneErr = tt.goneErr
 			l, forgotten := newTestLoop(t, f, nil)
+			seedSilence(l, tt.hosts)
 			rep := l.Pass(context.Background(), tt.hosts, "start")
 			if got := f.state(); got != tt.want {
 				t.Errorf("tables: got  %q\n             want %q", got, tt.want)
@@ -265,7 +281,7 @@ func TestPassAsksAtOnceAboutABlackhole(t *testing.T) {
 	f.put(r)
 	f.gone["i-aaa"] = true
 	l, forgotten := newTestLoop(t, f, nil)
-	rep := l.Pass(context.Background(), []Host{host("i-aaa", 1, "10.1.0.0/24", 0)}, "resync") // LastSeen is now
+	rep := l.Pass(context.Background(), []Host{host("i-aaa", 1, "10.1.0.0/24", 0)}, "resync") // not silent
 	if got := f.state(); got != "" || rep.Deleted != 1 || strings.Join(*forgotten, " ") != "i-aaa" {
 		t.Fatalf("tables %q, report %+v, forgotten %v", got, rep, *forgotten)
 	}

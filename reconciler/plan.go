@@ -42,6 +42,11 @@ type PlanInput struct {
 	// a conflict. Only the leader sets it: it sees every host's claim, so an
 	// owned entry it does not desire is stale, not another host's.
 	Replace bool
+	// AllowCarveOut lets a desired route be created inside a broader entry
+	// the cluster does not own (other than a default route), taking that
+	// part of the entry's traffic. Off, such a route is a blocking
+	// carve-out conflict.
+	AllowCarveOut bool
 }
 
 // Changes is the plan: what to create, what to delete, and what was not
@@ -64,6 +69,14 @@ const (
 	// takes part of the destination's traffic elsewhere. The route is
 	// still created; the operator is told.
 	ConflictShadowed = "shadowed"
+	// ConflictCarveOut: the destination lies inside a broader entry not
+	// owned by this cluster (an office VPN's range, a peering): creating
+	// it would take part of that entry's traffic. Blocking unless the
+	// operator allows carve-outs. A default route (/0) is not counted.
+	ConflictCarveOut = "carve-out"
+	// ConflictWithheld: the destination is blocked in another managed
+	// table, so it is written in none, and this table keeps what it has.
+	ConflictWithheld = "withheld"
 )
 
 // Conflict is a desired route that collides with an entry in a table.
@@ -75,7 +88,7 @@ type Conflict struct {
 }
 
 // Blocking reports whether the conflict stops the desired route.
-func (c Conflict) Blocking() bool { return c.Kind == ConflictOccupied }
+func (c Conflict) Blocking() bool { return c.Kind == ConflictOccupied || c.Kind == ConflictCarveOut }
 
 // Refusal is a desired route the plan will not write anywhere.
 type Refusal struct {
@@ -106,6 +119,7 @@ func Calculate(in PlanInput) Changes {
 			}
 		}
 	}
+	ch = WithholdBlocked(ch)
 	sortRoutes(ch.Create)
 	sortRoutes(ch.Delete)
 	sortRoutes(ch.InSync)
@@ -114,29 +128,44 @@ func Calculate(in PlanInput) Changes {
 
 // planDesired adds what one desired route needs in one table.
 func planDesired(ch *Changes, in PlanInput, table string, entries []cloud.Route, d Desired) {
-	var exact *cloud.Route
+	var exact, carved *cloud.Route
 	for i := range entries {
 		e := &entries[i]
-		if e.Destination == d.Destination {
+		switch {
+		case e.Destination == d.Destination:
 			exact = e
-			continue
-		}
-		// A longer prefix inside d that is not ours steals part of d's
-		// traffic. Our own (another host of the cluster) would be a
-		// refused overlap on that host, not here.
-		if d.Destination.Contains(e.Destination.Addr()) && e.Destination.Bits() > d.Destination.Bits() && !e.OwnedBy(in.Cluster) {
+		case e.OwnedBy(in.Cluster):
+			// Our own overlapping entry (another host of the cluster) is a
+			// refused overlap on that host, not a conflict here.
+		case contains(d.Destination, e.Destination):
+			// A longer prefix inside d that is not ours steals part of
+			// d's traffic.
 			ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictShadowed, Desired: d, Holder: *e,
 				Reason: fmt.Sprintf("more specific %s -> %s in %s takes part of %s", e.Destination, e.Target, table, d.Destination)})
+		case contains(e.Destination, d.Destination) && e.Destination.Bits() > 0 && !in.AllowCarveOut:
+			// d inside a broader entry that is not ours would take part
+			// of that entry's traffic (an office VPN, a peering).
+			if carved == nil || e.Destination.Bits() > carved.Destination.Bits() {
+				carved = e
+			}
 		}
+	}
+	if carved != nil {
+		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictCarveOut, Desired: d, Holder: *carved,
+			Reason: fmt.Sprintf("%s lies inside %s -> %s in %s (%s); creating it would take part of that route's traffic (allow with --allow-carve-out)",
+				d.Destination, carved.Destination, carved.Target, table, holderName(*carved))})
 	}
 	switch {
 	case exact == nil:
-		ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
+		if carved == nil {
+			ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
+		}
 	case exact.OwnedBy(in.Cluster) && exact.Target == d.Target:
 		ch.InSync = append(ch.InSync, *exact)
 	case exact.OwnedBy(in.Cluster) && in.Replace && in.Policy != nil && in.Policy.AllowDelete() && len(in.Scope) == 0:
 		// The stale entry is deleted by the deletion pass; Apply sends
-		// deletions before creations.
+		// deletions before creations. A carve-out withholds the move and
+		// the deletion with it (WithholdBlocked).
 		ch.Create = append(ch.Create, cloud.Route{TableID: table, Destination: d.Destination, Target: d.Target})
 	case exact.OwnedBy(in.Cluster):
 		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictOccupied, Desired: d, Holder: *exact,
@@ -145,6 +174,52 @@ func planDesired(ch *Changes, in PlanInput, table string, entries []cloud.Route,
 		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictOccupied, Desired: d, Holder: *exact,
 			Reason: fmt.Sprintf("%s in %s is held by %s (%s), which vpcroute does not own and will not change", d.Destination, table, exact.Target, holderName(*exact))})
 	}
+}
+
+// WithholdBlocked makes the tables agree: a destination with a blocking
+// conflict in any table is written in none. Its creations elsewhere are
+// withdrawn (reported as withheld), and so are the deletions that would
+// have made room for them (a move), so every table keeps what it has.
+// Deletions of routes that are simply stale are not affected.
+func WithholdBlocked(ch Changes) Changes {
+	blocked := map[netip.Prefix]Conflict{}
+	blockedIn := map[cloud.Route]bool{} // table and destination of each blocking conflict
+	for _, c := range ch.Conflicts {
+		if !c.Blocking() {
+			continue
+		}
+		blockedIn[cloud.Route{TableID: c.Holder.TableID, Destination: c.Desired.Destination}] = true
+		if _, seen := blocked[c.Desired.Destination]; !seen {
+			blocked[c.Desired.Destination] = c
+		}
+	}
+	if len(blocked) == 0 {
+		return ch
+	}
+	out := ch
+	out.Create, out.Delete, out.Conflicts = nil, nil, slices.Clone(ch.Conflicts)
+	moved := map[cloud.Route]bool{} // table and destination of withheld creations
+	for _, c := range ch.Create {
+		b, ok := blocked[c.Destination]
+		if !ok {
+			out.Create = append(out.Create, c)
+			continue
+		}
+		key := cloud.Route{TableID: c.TableID, Destination: c.Destination}
+		moved[key] = true
+		if blockedIn[key] {
+			continue // this table's own conflict says why
+		}
+		out.Conflicts = append(out.Conflicts, Conflict{Kind: ConflictWithheld, Desired: Desired{Destination: c.Destination, Target: c.Target},
+			Holder: b.Holder,
+			Reason: fmt.Sprintf("%s is not written in %s because it is blocked in %s: %s", c.Destination, c.TableID, b.Holder.TableID, b.Reason)})
+	}
+	for _, d := range ch.Delete {
+		if !moved[cloud.Route{TableID: d.TableID, Destination: d.Destination}] {
+			out.Delete = append(out.Delete, d)
+		}
+	}
+	return out
 }
 
 // deletable reports whether e is an owned entry that is no longer desired

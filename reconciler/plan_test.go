@@ -92,9 +92,35 @@ func TestCalculate(t *testing.T) {
 		{"more specific foreign entry shadows but does not block", func(in *PlanInput) {
 			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.1.0.128/25", vpn, "vpn"))
 		}, "+vtb-1:10.1.0.0/24>i-bbb !shadowed:10.1.0.0/24"},
-		{"less specific foreign entry is no conflict", func(in *PlanInput) {
+		{"less specific foreign entry: carving a route out of it is a conflict", func(in *PlanInput) {
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.0.0.0/8", vpn, "vpn"))
+		}, "!carve-out:10.1.0.0/24"},
+		{"carve-out allowed by the operator", func(in *PlanInput) {
+			in.AllowCarveOut = true
 			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.0.0.0/8", vpn, "vpn"))
 		}, "+vtb-1:10.1.0.0/24>i-bbb"},
+		{"another cluster's broader entry is someone else's too", func(in *PlanInput) {
+			r := owned("vtb-1", "10.1.0.0/16", iA)
+			r.Cluster = "staging"
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], r)
+		}, "!carve-out:10.1.0.0/24"},
+		{"our own broader entry is no carve-out", func(in *PlanInput) {
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.1.0.0/16", iA))
+		}, "+vtb-1:10.1.0.0/24>i-bbb"},
+		{"a carve-out keeps the entry already there, and says so", func(in *PlanInput) {
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], foreign("vtb-1", "10.1.0.0/16", vpn, "vpn"), owned("vtb-1", "10.1.0.0/24", iB))
+		}, "!carve-out:10.1.0.0/24"},
+		{"blocked in one table: written in none", func(in *PlanInput) {
+			in.Tables["vtb-2"] = []cloud.Route{foreign("vtb-2", "10.1.0.0/24", vpn, "office")}
+		}, "!occupied:10.1.0.0/24 !withheld:10.1.0.0/24"},
+		{"carve-out in one table: written in none", func(in *PlanInput) {
+			in.Tables["vtb-2"] = []cloud.Route{foreign("vtb-2", "10.0.0.0/12", vpn, "office")}
+		}, "!carve-out:10.1.0.0/24 !withheld:10.1.0.0/24"},
+		{"blocked in one table: a move elsewhere is withheld, the old entry kept", func(in *PlanInput) {
+			in.Scope, in.Replace = nil, true
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.1.0.0/24", iA), owned("vtb-1", "10.7.0.0/24", iA))
+			in.Tables["vtb-2"] = []cloud.Route{foreign("vtb-2", "10.1.0.0/24", vpn, "office")}
+		}, "-vtb-1:10.7.0.0/24>i-aaa !occupied:10.1.0.0/24 !withheld:10.1.0.0/24"},
 		{"bip changed: stale own entry deleted, new created", func(in *PlanInput) {
 			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], owned("vtb-1", "10.9.0.0/24", iB))
 		}, "+vtb-1:10.1.0.0/24>i-bbb -vtb-1:10.9.0.0/24>i-bbb"},

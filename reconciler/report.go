@@ -34,8 +34,12 @@ type Report struct {
 	// Created and Deleted count the changes sent in this pass.
 	Created int `json:"created"`
 	Deleted int `json:"deleted"`
-	// ClaimConflicts are overlapping subnet claims between hosts; the later
-	// claim is refused.
+	// RefusedHosts are host records the leader did not believe (unreadable,
+	// too many claims, instance not listed by the cloud, stated target not
+	// the cloud's); none of their claims changed anything.
+	RefusedHosts []RefusedHost `json:"refusedHosts,omitempty"`
+	// ClaimConflicts are overlapping subnet claims between hosts; the claim
+	// not routed yet (else the one registered later) is refused.
 	ClaimConflicts []ClaimConflict `json:"claimConflicts"`
 	// Conflicts are desired routes blocked or shadowed by table entries.
 	Conflicts []Conflict `json:"conflicts"`

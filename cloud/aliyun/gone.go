@@ -30,7 +30,8 @@ func (p *Provider) GoneTargets(ctx context.Context, targets []cloud.Target) ([]c
 	present := make(map[string]bool, len(ids))
 	for start := 0; start < len(ids); start += maxInstanceIDs {
 		chunk := ids[start:min(start+maxInstanceIDs, len(ids))]
-		if err := p.describeInstances(ctx, chunk, present); err != nil {
+		err := p.describeInstances(ctx, chunk, func(in ecs.Instance) { present[in.InstanceId] = true })
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -49,9 +50,17 @@ func (p *Provider) GoneTargets(ctx context.Context, targets []cloud.Target) ([]c
 	return gone, nil
 }
 
-// checkable reports whether GoneTargets may ask ECS about t.
+// checkable reports whether GoneTargets may ask ECS about t: an instance
+// target whose ID has the shape of an ECS instance ID ("i-" and up to 40
+// lowercase letters, digits or '-'). Anything else, sent in InstanceIds, would
+// make ECS refuse the whole call, so one forged record could keep every
+// other instance from being looked up.
 func checkable(t cloud.Target) bool {
-	return t.Kind == cloud.TargetInstance && strings.HasPrefix(t.ID, "i-")
+	rest, ok := strings.CutPrefix(t.ID, "i-")
+	if t.Kind != cloud.TargetInstance || !ok || rest == "" || len(rest) > 40 {
+		return false
+	}
+	return strings.IndexFunc(rest, func(c rune) bool { return (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' }) < 0
 }
 
 // instanceIDs returns the distinct checkable instance IDs, in order.
@@ -67,11 +76,11 @@ func instanceIDs(targets []cloud.Target) []string {
 	return ids
 }
 
-// describeInstances asks ECS about up to maxInstanceIDs instances and marks
-// those it returns in present. It follows pages although one page holds a
-// whole chunk, so that a smaller page than asked for cannot make instances
-// look gone.
-func (p *Provider) describeInstances(ctx context.Context, ids []string, present map[string]bool) error {
+// describeInstances asks ECS about up to maxInstanceIDs instances and calls
+// found with each one it returns that was asked for. It follows pages
+// although one page holds a whole chunk, so that a smaller page than asked
+// for cannot make instances look gone.
+func (p *Provider) describeInstances(ctx context.Context, ids []string, found func(ecs.Instance)) error {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return fmt.Errorf("look up %d instances: encode IDs: %w", len(ids), err)
@@ -98,7 +107,7 @@ func (p *Provider) describeInstances(ctx context.Context, ids []string, present 
 			// Only IDs that were asked for count: an answer that ignored
 			// the filter must not vouch for anything else.
 			if asked[in.InstanceId] {
-				present[in.InstanceId] = true
+				found(in)
 			}
 		}
 		seen += len(got)

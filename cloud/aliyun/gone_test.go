@@ -235,3 +235,27 @@ func TestGoneTargetsDoubtfulAnswers(t *testing.T) {
 		}
 	})
 }
+
+// The leader derives each host's target from ECS: the instance itself,
+// once ECS lists it in this VPC, stopped or not.
+func TestInstanceTargets(t *testing.T) {
+	f := newFixture(t, nil)
+	p := f.provider(t, "i-aaa")
+	if err := f.sim.RemoveInstance("i-bbb", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sim.AddInstance(sim.InstanceSpec{ID: "i-stopped", PrivateIP: "192.168.1.198", VSwitch: "vsw-lab", Status: "Stopped"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.InstanceTargets(context.Background(), []string{"i-aaa", "i-bbb", "i-stopped", "i-never-existed", "i-BAD/id", "ngw-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]cloud.Target{"i-aaa": instanceTarget("i-aaa"), "i-stopped": instanceTarget("i-stopped")}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("InstanceTargets = %v, want %v", got, want)
+	}
+	if n := f.sim.Stats().Calls("DescribeInstances"); n != 1 {
+		t.Errorf("DescribeInstances calls = %d, want 1 (malformed IDs never sent)", n)
+	}
+}

@@ -113,11 +113,27 @@ func dedupe(ids []string) []string {
 	return out
 }
 
-// instanceStates returns the state of each listed instance, up to 100 IDs
-// per DescribeInstances call. With an instance-id filter EC2 leaves
-// unknown (long terminated) IDs out instead of failing the call.
+// instanceStates returns the state of each listed instance. With an
+// instance-id filter EC2 leaves unknown (long terminated) IDs out instead
+// of failing the call.
 func (p *Provider) instanceStates(ctx context.Context, ids []string) (map[string]types.InstanceStateName, error) {
 	states := map[string]types.InstanceStateName{}
+	err := p.eachInstance(ctx, ids, func(in types.Instance) {
+		id := awsv2.ToString(in.InstanceId)
+		if in.State == nil {
+			// A listed instance without a state is in doubt: count it
+			// present.
+			states[id] = types.InstanceStateNamePending
+			return
+		}
+		states[id] = in.State.Name
+	})
+	return states, err
+}
+
+// eachInstance calls fn with every instance EC2 lists among ids (only
+// those asked for), up to 100 IDs per DescribeInstances call.
+func (p *Provider) eachInstance(ctx context.Context, ids []string, fn func(types.Instance)) error {
 	for start := 0; start < len(ids); start += maxFilterValues {
 		chunk := ids[start:min(start+maxFilterValues, len(ids))]
 		asked := map[string]bool{}
@@ -134,21 +150,13 @@ func (p *Provider) instanceStates(ctx context.Context, ids []string) (map[string
 				return p.api.DescribeInstances(ctx, in)
 			})
 			if err != nil {
-				return nil, fmt.Errorf("look up %d instances in %s (%s...): %w", len(chunk), p.self.Region, chunk[0], err)
+				return fmt.Errorf("look up %d instances in %s (%s...): %w", len(chunk), p.self.Region, chunk[0], err)
 			}
 			for _, r := range resp.Reservations {
 				for _, in := range r.Instances {
-					id := awsv2.ToString(in.InstanceId)
-					if !asked[id] {
-						continue
+					if asked[awsv2.ToString(in.InstanceId)] {
+						fn(in)
 					}
-					if in.State == nil {
-						// A listed instance without a state is in doubt:
-						// count it present.
-						states[id] = types.InstanceStateNamePending
-						continue
-					}
-					states[id] = in.State.Name
 				}
 			}
 			if token = nextToken(token, resp.NextToken); token == nil {
@@ -156,5 +164,5 @@ func (p *Provider) instanceStates(ctx context.Context, ids []string) (map[string
 			}
 		}
 	}
-	return states, nil
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/reconciler"
 )
@@ -51,9 +50,9 @@ func (r *Registry) Get(ctx context.Context, instance string) (reconciler.Host, b
 	if len(resp.Kvs) == 0 {
 		return reconciler.Host{}, false, nil
 	}
-	h, err := r.decodeHost(resp.Kvs[0])
-	if err != nil {
-		return reconciler.Host{}, false, err
+	h := r.decodeHost(resp.Kvs[0])
+	if h.Problem != "" {
+		return reconciler.Host{}, false, fmt.Errorf("host record %s: %s", h.Instance, h.Problem)
 	}
 	return h, true, nil
 }
@@ -74,10 +73,10 @@ func (r *Registry) Remove(ctx context.Context, instance string) error {
 }
 
 // Hosts lists every host record, sorted by instance, with the etcd
-// revision of the read. A record that cannot be decoded is left out and
-// logged: one bad record must not stop the cluster's reconciliation, and
-// leaving it out never deletes a route by itself (deletion needs the cloud
-// to confirm the instance gone).
+// revision of the read. A record that cannot be decoded is listed with
+// Problem set: one bad record must not stop the cluster's reconciliation,
+// the leader refuses it and reports it, and refusing it never deletes a
+// route by itself (deletion needs the cloud to confirm the instance gone).
 func (r *Registry) Hosts(ctx context.Context) ([]reconciler.Host, int64, error) {
 	ctx, cancel := r.reqCtx(ctx)
 	defer cancel()
@@ -87,30 +86,38 @@ func (r *Registry) Hosts(ctx context.Context) ([]reconciler.Host, int64, error) 
 	}
 	hosts := make([]reconciler.Host, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		h, err := r.decodeHost(kv)
-		if err != nil {
-			r.log.Warn("skipping host record", zap.Error(err))
-			continue
-		}
-		hosts = append(hosts, h)
+		hosts = append(hosts, r.decodeHost(kv))
 	}
 	sortHosts(hosts)
 	return hosts, resp.Header.Revision, nil
 }
 
 // decodeHost parses a record and fills Order from the key's creation
-// revision. The record must name the instance its key names.
-func (r *Registry) decodeHost(kv *mvccpb.KeyValue) (reconciler.Host, error) {
+// revision. A record that cannot be taken as written (too large, not JSON,
+// naming another instance than its key) comes back with Problem set and
+// the key's instance, so that the leader can refuse it and say so instead
+// of silently leaving it out.
+func (r *Registry) decodeHost(kv *mvccpb.KeyValue) reconciler.Host {
 	key := string(kv.Key)
+	want := strings.TrimPrefix(key, r.hostsPrefix)
+	bad := func(format string, args ...any) reconciler.Host {
+		return reconciler.Host{Instance: want, Order: kv.CreateRevision, Revision: kv.ModRevision, Problem: fmt.Sprintf(format, args...)}
+	}
+	if err := validateInstance(want); err != nil {
+		return bad("record key %q does not name an instance: %v", key, err)
+	}
+	if n := len(kv.Value); n > reconciler.MaxRecordBytes {
+		return bad("record is %d bytes: expected at most %d", n, reconciler.MaxRecordBytes)
+	}
 	var h reconciler.Host
 	if err := json.Unmarshal(kv.Value, &h); err != nil {
-		return reconciler.Host{}, fmt.Errorf("host record %s is not valid JSON: %w", key, err)
+		return bad("record is not a valid host record: %v", err)
 	}
-	if want := strings.TrimPrefix(key, r.hostsPrefix); h.Instance != want {
-		return reconciler.Host{}, fmt.Errorf("host record %s names instance %q: expected %q", key, h.Instance, want)
+	if h.Instance != want {
+		return bad("record names instance %q: expected %q, the instance its key names", h.Instance, want)
 	}
-	h.Order = kv.CreateRevision
-	return h, nil
+	h.Order, h.Revision = kv.CreateRevision, kv.ModRevision
+	return h
 }
 
 // hostKey is the key of one host's record.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -109,9 +110,9 @@ func TestHostsSortedWithCreationOrder(t *testing.T) {
 	}
 }
 
-func TestHostsSkipsBadRecords(t *testing.T) {
+func TestHostsListsBadRecordsWithTheirProblem(t *testing.T) {
 	srv := etcdtest.Start(t)
-	r, logs := openOn(t, srv, nil)
+	r, _ := openOn(t, srv, nil)
 	raw := rawClient(t, srv)
 	ctx := testCtx(t)
 
@@ -124,15 +125,31 @@ func TestHostsSkipsBadRecords(t *testing.T) {
 	if _, err := raw.Put(ctx, r.Prefix()+"hosts/i-liar", `{"instance":"i-someone-else"}`); err != nil {
 		t.Fatal(err)
 	}
+	huge := `{"instance":"i-huge","version":"` + strings.Repeat("x", reconciler.MaxRecordBytes) + `"}`
+	if _, err := raw.Put(ctx, r.Prefix()+"hosts/i-huge", huge); err != nil {
+		t.Fatal(err)
+	}
 	hosts, _, err := r.Hosts(ctx)
 	if err != nil {
 		t.Fatalf("Hosts: %v", err)
 	}
-	if got := instances(hosts); !reflect.DeepEqual(got, []string{"i-good"}) {
-		t.Fatalf("Hosts = %v, want only i-good", got)
+	if got := instances(hosts); !reflect.DeepEqual(got, []string{"i-garbage", "i-good", "i-huge", "i-liar"}) {
+		t.Fatalf("Hosts = %v, want every record, bad ones included", got)
 	}
-	if n := logs.FilterMessage("skipping host record").Len(); n != 2 {
-		t.Fatalf("%d warnings about bad records, want 2", n)
+	wantProblem := map[string]string{
+		"i-good":    "",
+		"i-garbage": "record is not a valid host record",
+		"i-huge":    fmt.Sprintf("record is %d bytes: expected at most %d", len(huge), reconciler.MaxRecordBytes),
+		"i-liar":    `record names instance "i-someone-else": expected "i-liar"`,
+	}
+	for _, h := range hosts {
+		want := wantProblem[h.Instance]
+		if (want == "") != (h.Problem == "") || !strings.Contains(h.Problem, want) {
+			t.Errorf("%s: Problem %q, want one containing %q", h.Instance, h.Problem, want)
+		}
+		if h.Order == 0 {
+			t.Errorf("%s: no Order: a bad record still has its registry order", h.Instance)
+		}
 	}
 	_, _, err = r.Get(ctx, "i-liar")
 	if err == nil || !strings.Contains(err.Error(), `names instance "i-someone-else": expected "i-liar"`) {

@@ -94,14 +94,9 @@ func (r *Registry) followHosts(ctx context.Context, hosts []reconciler.Host, rev
 				delete(state, instance)
 				continue
 			}
-			h, err := r.decodeHost(ev.Kv)
-			if err != nil {
-				// As in Hosts: a bad record is left out, never fatal.
-				r.log.Warn("skipping host record", zap.Error(err))
-				delete(state, instance)
-				continue
-			}
-			state[instance] = h
+			// As in Hosts: a bad record is passed on with its Problem,
+			// for the leader to refuse and report.
+			state[instance] = r.decodeHost(ev.Kv)
 		}
 		rev = resp.Header.Revision
 		out := make([]reconciler.Host, 0, len(state))

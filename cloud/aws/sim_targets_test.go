@@ -1,0 +1,63 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/cloud/sim"
+)
+
+// The leader derives each host's target from EC2: the primary ENI of a
+// live instance in the VPC, whatever the host's record says.
+func TestSimInstanceTargets(t *testing.T) {
+	ts := newSim(t, func(topo *sim.Topology) {
+		topo.Instances = append(topo.Instances, sim.InstanceSpec{
+			ID: "i-0ccccccccccccccccc", PrivateIP: "192.168.1.198", ENI: "eni-0ccccccccccccccccc", MAC: "0a:cc:cc:cc:cc:cc",
+			NetworkInterfaces: []sim.ENISpec{{ID: "eni-0cccccccccccccccc2", PrivateIP: "192.168.1.199", MAC: "0a:cc:cc:cc:cc:c2"}},
+		})
+	})
+	if err := ts.SetInstanceState(simInstB, "terminated"); err != nil {
+		t.Fatal(err)
+	}
+	p := simProvider(t, ts, simInstA, nil)
+	got, err := p.InstanceTargets(context.Background(), []string{simInstA, simInstB, "i-0ccccccccccccccccc", "i-0deadbeefdeadbeef", "not-an-id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]cloud.Target{simInstA: eniTarget(simENIA), "i-0ccccccccccccccccc": eniTarget("eni-0ccccccccccccccccc")}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("InstanceTargets = %v\nwant %v (terminated, unknown and malformed left out; the primary ENI of a multi-ENI instance)", got, want)
+	}
+}
+
+func TestPrimaryENI(t *testing.T) {
+	eni := func(id, vpc string, index int32) types.InstanceNetworkInterface {
+		return types.InstanceNetworkInterface{NetworkInterfaceId: awsv2.String(id), VpcId: awsv2.String(vpc),
+			Attachment: &types.InstanceNetworkInterfaceAttachment{DeviceIndex: awsv2.Int32(index)}}
+	}
+	inst := func(state types.InstanceStateName, vpc string, nis ...types.InstanceNetworkInterface) types.Instance {
+		return types.Instance{InstanceId: awsv2.String("i-1"), VpcId: awsv2.String(vpc), State: &types.InstanceState{Name: state}, NetworkInterfaces: nis}
+	}
+	tests := []struct {
+		name string
+		in   types.Instance
+		want string
+	}{
+		{"running, primary first", inst(types.InstanceStateNameRunning, "vpc-1", eni("eni-p", "vpc-1", 0), eni("eni-s", "vpc-1", 1)), "eni-p"},
+		{"primary listed second", inst(types.InstanceStateNameStopped, "vpc-1", eni("eni-s", "vpc-1", 1), eni("eni-p", "vpc-1", 0)), "eni-p"},
+		{"another VPC", inst(types.InstanceStateNameRunning, "vpc-2", eni("eni-p", "vpc-2", 0)), ""},
+		{"terminated", inst(types.InstanceStateNameTerminated, "vpc-1", eni("eni-p", "vpc-1", 0)), ""},
+		{"shutting down", inst(types.InstanceStateNameShuttingDown, "vpc-1", eni("eni-p", "vpc-1", 0)), ""},
+		{"no primary", inst(types.InstanceStateNameRunning, "vpc-1", eni("eni-s", "vpc-1", 1)), ""},
+	}
+	for _, tt := range tests {
+		if got := primaryENI(tt.in, "vpc-1"); got != tt.want {
+			t.Errorf("%s: primaryENI = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
