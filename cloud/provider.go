@@ -49,13 +49,16 @@ type Provider interface {
 	// doubt (stopped, any error) is never returned: deletion depends on it.
 	GoneTargets(ctx context.Context, targets []Target) ([]Target, error)
 	// InstanceTargets says, from the cloud's own records, where routes to
-	// each of instances must point: the instance itself on Alibaba Cloud,
-	// its primary ENI on AWS. Only instances the cloud lists in this
+	// each instance of claims must point. claims maps instance IDs to the
+	// target their host says; the answer is that target when the cloud
+	// says it belongs to the instance (on AWS, an ENI attached to it),
+	// else the instance's default (the instance itself on Alibaba Cloud,
+	// its primary ENI on AWS). Only instances the cloud lists in this
 	// host's VPC and not terminated are in the answer; an absent one is
 	// unknown, gone or in another VPC. The leader derives every host's
 	// target from it, so that a host record never decides where a route
 	// points. On an error nothing is returned.
-	InstanceTargets(ctx context.Context, instances []string) (map[string]Target, error)
+	InstanceTargets(ctx context.Context, claims map[string]Target) (map[string]Target, error)
 }
 
 // Replacer is implemented by providers that can move a route to another

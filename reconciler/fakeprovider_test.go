@@ -93,7 +93,7 @@ func (f *fakeProvider) GoneTargets(_ context.Context, ts []cloud.Target) ([]clou
 	return out, nil
 }
 
-func (f *fakeProvider) InstanceTargets(_ context.Context, ids []string) (map[string]cloud.Target, error) {
+func (f *fakeProvider) InstanceTargets(_ context.Context, claims map[string]cloud.Target) (map[string]cloud.Target, error) {
 	f.count("InstanceTargets")
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -101,7 +101,7 @@ func (f *fakeProvider) InstanceTargets(_ context.Context, ids []string) (map[str
 		return nil, f.targetsErr
 	}
 	out := map[string]cloud.Target{}
-	for _, id := range ids {
+	for id := range claims {
 		if f.gone[id] || f.unlisted[id] {
 			continue
 		}

@@ -27,6 +27,8 @@ type HostOptions struct {
 	Policy      Policy
 	// Remove plans the deletion of every route of this host (decommission).
 	Remove bool
+	// AllowCarveOut: see PlanInput.AllowCarveOut.
+	AllowCarveOut bool
 }
 
 // PlanHost reads the VPC and its tables and plans this host's routes: each
@@ -46,6 +48,7 @@ func PlanHost(ctx context.Context, p cloud.Provider, opts HostOptions, subnets [
 		Cluster: opts.Cluster, ClusterCIDR: opts.ClusterCIDR,
 		VPCCIDRs: network.CIDRs, SubnetCIDRs: network.SubnetCIDRs,
 		Tables: map[string][]cloud.Route{}, Scope: []cloud.Target{self.Target}, Policy: opts.Policy,
+		AllowCarveOut: opts.AllowCarveOut,
 	}
 	if opts.Remove {
 		in.Policy = PolicySync

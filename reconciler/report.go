@@ -37,7 +37,7 @@ type Report struct {
 	// RefusedHosts are host records the leader did not believe (unreadable,
 	// too many claims, instance not listed by the cloud, stated target not
 	// the cloud's); none of their claims changed anything.
-	RefusedHosts []RefusedHost `json:"refusedHosts,omitempty"`
+	RefusedHosts []RefusedHost `json:"refusedHosts"`
 	// ClaimConflicts are overlapping subnet claims between hosts; the claim
 	// not routed yet (else the one registered later) is refused.
 	ClaimConflicts []ClaimConflict `json:"claimConflicts"`

@@ -63,8 +63,12 @@ func (c *targetCache) check(ctx context.Context, p cloud.Provider, hosts []Host,
 	out := make(map[string]InstanceCheck, len(hosts))
 	var err error
 	if len(ask) > 0 {
+		claims := make(map[string]cloud.Target, len(ask))
+		for _, id := range ask {
+			claims[id] = stated[id]
+		}
 		var got map[string]cloud.Target
-		if got, err = p.InstanceTargets(ctx, ask); err != nil {
+		if got, err = p.InstanceTargets(ctx, claims); err != nil {
 			err = fmt.Errorf("verify %d registered instances with the cloud (%s...): %w", len(ask), ask[0], err)
 			for _, id := range ask {
 				if _, had := c.entries[id]; !had {

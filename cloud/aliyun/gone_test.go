@@ -247,7 +247,9 @@ func TestInstanceTargets(t *testing.T) {
 	if err := f.sim.AddInstance(sim.InstanceSpec{ID: "i-stopped", PrivateIP: "192.168.1.198", VSwitch: "vsw-lab", Status: "Stopped"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.InstanceTargets(context.Background(), []string{"i-aaa", "i-bbb", "i-stopped", "i-never-existed", "i-BAD/id", "ngw-1"})
+	ngw := cloud.Target{Kind: "NatGateway", ID: "ngw-1"}
+	got, err := p.InstanceTargets(context.Background(), map[string]cloud.Target{"i-aaa": ngw, "i-bbb": instanceTarget("i-bbb"),
+		"i-stopped": instanceTarget("i-aaa"), "i-never-existed": ngw, "i-BAD/id": ngw, "ngw-1": ngw})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,13 +25,24 @@ func TestSimInstanceTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := simProvider(t, ts, simInstA, nil)
-	got, err := p.InstanceTargets(context.Background(), []string{simInstA, simInstB, "i-0ccccccccccccccccc", "i-0deadbeefdeadbeef", "not-an-id"})
+	claims := map[string]cloud.Target{
+		simInstA: eniTarget(simENIB), // another instance's ENI: not this one's
+		simInstB: eniTarget(simENIB), "i-0ccccccccccccccccc": {Kind: "NatGateway", ID: "nat-1"},
+		"i-0deadbeefdeadbeef": eniTarget(simENIA), "not-an-id": eniTarget(simENIA),
+	}
+	got, err := p.InstanceTargets(context.Background(), claims)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]cloud.Target{simInstA: eniTarget(simENIA), "i-0ccccccccccccccccc": eniTarget("eni-0ccccccccccccccccc")}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("InstanceTargets = %v\nwant %v (terminated, unknown and malformed left out; the primary ENI of a multi-ENI instance)", got, want)
+	}
+	// A host that routes through its second ENI (--network-interface-id)
+	// keeps it: that ENI is attached to it.
+	got, err = p.InstanceTargets(context.Background(), map[string]cloud.Target{"i-0ccccccccccccccccc": eniTarget("eni-0cccccccccccccccc2")})
+	if err != nil || got["i-0ccccccccccccccccc"] != eniTarget("eni-0cccccccccccccccc2") {
+		t.Fatalf("stated secondary ENI: %v, %v", got, err)
 	}
 }
 
@@ -55,9 +66,16 @@ func TestPrimaryENI(t *testing.T) {
 		{"shutting down", inst(types.InstanceStateNameShuttingDown, "vpc-1", eni("eni-p", "vpc-1", 0)), ""},
 		{"no primary", inst(types.InstanceStateNameRunning, "vpc-1", eni("eni-s", "vpc-1", 1)), ""},
 	}
+	two := inst(types.InstanceStateNameRunning, "vpc-1", eni("eni-p", "vpc-1", 0), eni("eni-s", "vpc-1", 1))
+	if got := instanceENI(two, "vpc-1", "eni-s"); got != "eni-s" {
+		t.Errorf("stated attached ENI: %q, want eni-s", got)
+	}
+	if got := instanceENI(two, "vpc-1", "eni-elsewhere"); got != "eni-p" {
+		t.Errorf("stated ENI not attached: %q, want the primary", got)
+	}
 	for _, tt := range tests {
-		if got := primaryENI(tt.in, "vpc-1"); got != tt.want {
-			t.Errorf("%s: primaryENI = %q, want %q", tt.name, got, tt.want)
+		if got := instanceENI(tt.in, "vpc-1", ""); got != tt.want {
+			t.Errorf("%s: instanceENI = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

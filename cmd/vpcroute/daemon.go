@@ -146,7 +146,7 @@ func runDaemon(ctx context.Context, o *options) error {
 
 	loopCfg := reconciler.LoopConfig{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, Provider: d.provider, Policy: p.policy,
-		Identity: d.self.ID, AllowMassDelete: o.AllowMassDelete, Debounce: o.Debounce, Resync: o.Resync,
+		Identity: d.self.ID, AllowMassDelete: o.AllowMassDelete, AllowCarveOut: o.AllowCarveOut, Debounce: o.Debounce, Resync: o.Resync,
 		SilentAfter: o.SilentAfter, Log: log.Named("reconciler"), OnReport: d.onReport,
 	}
 	var wg sync.WaitGroup

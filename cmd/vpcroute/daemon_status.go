@@ -40,6 +40,7 @@ func (d *daemon) document() status.Document {
 	}
 	if d.report != nil {
 		doc.Host.ClaimConflicts = status.ClaimConflictsOf(d.self.ID, d.report.ClaimConflicts)
+		doc.Host.RecordRefused = status.RecordRefusedOf(d.self.ID, d.report.RefusedHosts)
 	}
 	switch {
 	case d.reg == nil || d.isLeader:

@@ -38,6 +38,7 @@ type options struct {
 	ForwardPolicy      string
 	HostConfig         bool
 	Policy             string
+	AllowCarveOut      bool
 	Timeout            time.Duration
 	LogLevel           string
 	LogFormat          string
@@ -90,6 +91,7 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ForwardPolicy, "forward-policy", "keep", "iptables FORWARD policy: keep (narrow ACCEPT rules only) or accept (the blunt fix)")
 	fs.BoolVar(&o.HostConfig, "host-config", true, "configure this host (ip_forward, iptables); false where another tool owns them")
 	fs.StringVar(&o.Policy, "policy", "sync", "route policy: sync (create and delete own stale routes) or upsert-only")
+	fs.BoolVar(&o.AllowCarveOut, "allow-carve-out", false, "create a host's route even inside a broader route vpcroute does not own (a VPN or peering range), taking that part of its traffic")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")

@@ -38,6 +38,7 @@ func prepare(ctx context.Context, o *options, p parsed, log *zap.Logger) (prepar
 	}
 	plan, err := reconciler.PlanHost(ctx, prov, reconciler.HostOptions{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, Policy: p.policy, Remove: o.Remove,
+		AllowCarveOut: o.AllowCarveOut,
 	}, subnets)
 	if err != nil {
 		return out, err

@@ -101,6 +101,9 @@ type HostStatus struct {
 	// ClaimConflicts are the claim conflicts of the last pass that involve
 	// this host, as the refused or as the holding claim.
 	ClaimConflicts []reconciler.ClaimConflict `json:"claimConflicts"`
+	// RecordRefused is why the leader's last pass refused this host's
+	// record (none of its claims is routed), or empty.
+	RecordRefused string `json:"recordRefused,omitempty"`
 }
 
 // HostConfigStatus is the state of the host's own configuration.
@@ -165,6 +168,16 @@ func Succeeded(r reconciler.Report) bool {
 	return r.Result == reconciler.ResultOK || r.Result == reconciler.ResultDegraded
 }
 
+// RecordRefusedOf returns why the report refused instance's record, or "".
+func RecordRefusedOf(instance string, refused []reconciler.RefusedHost) string {
+	for _, r := range refused {
+		if r.Instance == instance {
+			return r.Reason
+		}
+	}
+	return ""
+}
+
 // ClaimConflictsOf returns the conflicts in which instance is the refused or
 // the holding host, for HostStatus.ClaimConflicts.
 func ClaimConflictsOf(instance string, all []reconciler.ClaimConflict) []reconciler.ClaimConflict {
@@ -200,6 +213,7 @@ func (d Document) normalized() Document {
 		r.Conflicts = nonNil(r.Conflicts)
 		r.Refused = nonNil(r.Refused)
 		r.Held = nonNil(r.Held)
+		r.RefusedHosts = nonNil(r.RefusedHosts)
 		d.Reconcile = &r
 	}
 	return d

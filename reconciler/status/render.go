@@ -112,6 +112,9 @@ func (r *renderer) host(d Document) {
 	for _, c := range h.ClaimConflicts {
 		r.printf("Claim        %s\n", claimLine(c))
 	}
+	if h.RecordRefused != "" {
+		r.printf("Record       refused by the leader: %s\n", h.RecordRefused)
+	}
 	r.printf("\n")
 }
 
@@ -162,6 +165,12 @@ func (r *renderer) reconcile(d Document) {
 	}
 	r.printf("\n")
 
+	if len(rep.RefusedHosts) > 0 { // rare enough not to list as "none"
+		r.list("Refused host records", len(rep.RefusedHosts), func(i int) string {
+			h := rep.RefusedHosts[i]
+			return fmt.Sprintf("%s: %s", h.Instance, h.Reason)
+		})
+	}
 	r.list("Claim conflicts", len(rep.ClaimConflicts), func(i int) string { return claimLine(rep.ClaimConflicts[i]) })
 	r.list("Held deletes", len(rep.Held), func(i int) string {
 		h := rep.Held[i]

@@ -3,6 +3,7 @@ package status
 import (
 	"errors"
 	"flag"
+	"github.com/vpcroute/vpcroute/reconciler"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,28 @@ func TestDuration(t *testing.T) {
 	} {
 		if got := duration(d); got != want {
 			t.Errorf("duration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// A refused record is named with its reason in the report, and on the
+// refused host's own status.
+func TestRenderRefusedRecords(t *testing.T) {
+	d := clusterDocument()
+	rep := *d.Reconcile
+	rep.RefusedHosts = []reconciler.RefusedHost{{Instance: "i-ccc", Reason: `record says routes go to "NatGateway/ngw-1", but the cloud says instance i-ccc is reached through Instance/i-ccc`}}
+	d.Reconcile = &rep
+	d.Host.RecordRefused = "instance i-bbb is not listed by the cloud in this VPC"
+	var b strings.Builder
+	if err := Render(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Refused host records: 1\n  i-ccc: record says routes go to \"NatGateway/ngw-1\"",
+		"Record       refused by the leader: instance i-bbb is not listed by the cloud in this VPC\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("render lacks %q:\n%s", want, b.String())
 		}
 	}
 }
