@@ -3,12 +3,13 @@ package status
 import (
 	"errors"
 	"flag"
-	"github.com/vpcroute/vpcroute/reconciler"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/reconciler"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
