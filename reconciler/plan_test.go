@@ -184,6 +184,11 @@ func TestCalculate(t *testing.T) {
 			in.Scope = nil
 			in.Tables["vtb-1"][0].Cluster = "prod"
 		}, "+vtb-1:10.1.0.0/24>i-bbb"},
+		{"system routes are never touched, even inside the cluster CIDR", func(in *PlanInput) {
+			in.Scope = nil
+			in.Tables["vtb-1"] = append(in.Tables["vtb-1"], cloud.Route{TableID: "vtb-1", Destination: pfx("10.5.0.0/24"),
+				Target: cloud.Target{Kind: "local"}, System: true, Cluster: "prod", Status: cloud.StatusAvailable})
+		}, "+vtb-1:10.1.0.0/24>i-bbb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
