@@ -161,7 +161,7 @@ func TestGoneTargetsRetriesThrottling(t *testing.T) {
 // simulator never gives.
 type fakeECS func(*ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error)
 
-func (f fakeECS) DescribeInstances(r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
+func (f fakeECS) DescribeInstances(_ context.Context, r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
 	return f(r)
 }
 

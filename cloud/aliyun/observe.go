@@ -1,6 +1,7 @@
 package aliyun
 
 import (
+	"context"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
@@ -25,47 +26,47 @@ type observedVPC struct {
 var _ vpcAPI = observedVPC{}
 
 // DescribeVpcs implements vpcAPI.
-func (o observedVPC) DescribeVpcs(r *vpc.DescribeVpcsRequest) (*vpc.DescribeVpcsResponse, error) {
-	return observe(o.obs, "DescribeVpcs", func() (*vpc.DescribeVpcsResponse, error) { return o.api.DescribeVpcs(r) })
+func (o observedVPC) DescribeVpcs(ctx context.Context, r *vpc.DescribeVpcsRequest) (*vpc.DescribeVpcsResponse, error) {
+	return observe(o.obs, "DescribeVpcs", func() (*vpc.DescribeVpcsResponse, error) { return o.api.DescribeVpcs(ctx, r) })
 }
 
 // DescribeVSwitches implements vpcAPI.
-func (o observedVPC) DescribeVSwitches(r *vpc.DescribeVSwitchesRequest) (*vpc.DescribeVSwitchesResponse, error) {
-	return observe(o.obs, "DescribeVSwitches", func() (*vpc.DescribeVSwitchesResponse, error) { return o.api.DescribeVSwitches(r) })
+func (o observedVPC) DescribeVSwitches(ctx context.Context, r *vpc.DescribeVSwitchesRequest) (*vpc.DescribeVSwitchesResponse, error) {
+	return observe(o.obs, "DescribeVSwitches", func() (*vpc.DescribeVSwitchesResponse, error) { return o.api.DescribeVSwitches(ctx, r) })
 }
 
 // DescribeRouteTableList implements vpcAPI.
-func (o observedVPC) DescribeRouteTableList(r *vpc.DescribeRouteTableListRequest) (*vpc.DescribeRouteTableListResponse, error) {
+func (o observedVPC) DescribeRouteTableList(ctx context.Context, r *vpc.DescribeRouteTableListRequest) (*vpc.DescribeRouteTableListResponse, error) {
 	return observe(o.obs, "DescribeRouteTableList", func() (*vpc.DescribeRouteTableListResponse, error) {
-		return o.api.DescribeRouteTableList(r)
+		return o.api.DescribeRouteTableList(ctx, r)
 	})
 }
 
 // DescribeRouteEntryList implements vpcAPI.
-func (o observedVPC) DescribeRouteEntryList(r *vpc.DescribeRouteEntryListRequest) (*vpc.DescribeRouteEntryListResponse, error) {
+func (o observedVPC) DescribeRouteEntryList(ctx context.Context, r *vpc.DescribeRouteEntryListRequest) (*vpc.DescribeRouteEntryListResponse, error) {
 	return observe(o.obs, "DescribeRouteEntryList", func() (*vpc.DescribeRouteEntryListResponse, error) {
-		return o.api.DescribeRouteEntryList(r)
+		return o.api.DescribeRouteEntryList(ctx, r)
 	})
 }
 
 // CreateRouteEntry implements vpcAPI.
-func (o observedVPC) CreateRouteEntry(r *vpc.CreateRouteEntryRequest) (*vpc.CreateRouteEntryResponse, error) {
-	return observe(o.obs, "CreateRouteEntry", func() (*vpc.CreateRouteEntryResponse, error) { return o.api.CreateRouteEntry(r) })
+func (o observedVPC) CreateRouteEntry(ctx context.Context, r *vpc.CreateRouteEntryRequest) (*vpc.CreateRouteEntryResponse, error) {
+	return observe(o.obs, "CreateRouteEntry", func() (*vpc.CreateRouteEntryResponse, error) { return o.api.CreateRouteEntry(ctx, r) })
 }
 
 // CreateRouteEntries implements vpcAPI.
-func (o observedVPC) CreateRouteEntries(r *vpc.CreateRouteEntriesRequest) (*vpc.CreateRouteEntriesResponse, error) {
-	return observe(o.obs, "CreateRouteEntries", func() (*vpc.CreateRouteEntriesResponse, error) { return o.api.CreateRouteEntries(r) })
+func (o observedVPC) CreateRouteEntries(ctx context.Context, r *vpc.CreateRouteEntriesRequest) (*vpc.CreateRouteEntriesResponse, error) {
+	return observe(o.obs, "CreateRouteEntries", func() (*vpc.CreateRouteEntriesResponse, error) { return o.api.CreateRouteEntries(ctx, r) })
 }
 
 // DeleteRouteEntry implements vpcAPI.
-func (o observedVPC) DeleteRouteEntry(r *vpc.DeleteRouteEntryRequest) (*vpc.DeleteRouteEntryResponse, error) {
-	return observe(o.obs, "DeleteRouteEntry", func() (*vpc.DeleteRouteEntryResponse, error) { return o.api.DeleteRouteEntry(r) })
+func (o observedVPC) DeleteRouteEntry(ctx context.Context, r *vpc.DeleteRouteEntryRequest) (*vpc.DeleteRouteEntryResponse, error) {
+	return observe(o.obs, "DeleteRouteEntry", func() (*vpc.DeleteRouteEntryResponse, error) { return o.api.DeleteRouteEntry(ctx, r) })
 }
 
 // DeleteRouteEntries implements vpcAPI.
-func (o observedVPC) DeleteRouteEntries(r *vpc.DeleteRouteEntriesRequest) (*vpc.DeleteRouteEntriesResponse, error) {
-	return observe(o.obs, "DeleteRouteEntries", func() (*vpc.DeleteRouteEntriesResponse, error) { return o.api.DeleteRouteEntries(r) })
+func (o observedVPC) DeleteRouteEntries(ctx context.Context, r *vpc.DeleteRouteEntriesRequest) (*vpc.DeleteRouteEntriesResponse, error) {
+	return observe(o.obs, "DeleteRouteEntries", func() (*vpc.DeleteRouteEntriesResponse, error) { return o.api.DeleteRouteEntries(ctx, r) })
 }
 
 // observedECS reports every ECS API call to an observer.
@@ -77,8 +78,8 @@ type observedECS struct {
 var _ ecsAPI = observedECS{}
 
 // DescribeInstances implements ecsAPI.
-func (o observedECS) DescribeInstances(r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
-	return observe(o.obs, "DescribeInstances", func() (*ecs.DescribeInstancesResponse, error) { return o.api.DescribeInstances(r) })
+func (o observedECS) DescribeInstances(ctx context.Context, r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
+	return observe(o.obs, "DescribeInstances", func() (*ecs.DescribeInstancesResponse, error) { return o.api.DescribeInstances(ctx, r) })
 }
 
 // observe runs one call and reports its action, outcome and duration.
