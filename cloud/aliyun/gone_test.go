@@ -161,12 +161,12 @@ func TestGoneTargetsRetriesThrottling(t *testing.T) {
 // simulator never gives.
 type fakeECS func(*ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error)
 
-func (f fakeECS) DescribeInstances(_ context.Context, r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
+func (f fakeECS) DescribeInstances(r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
 	return f(r)
 }
 
 func fakeProvider(api fakeECS) *Provider {
-	return newWithAPI(Options{RetryTimeout: 1}, nil, api, cloud.Instance{ID: "i-aaa", Region: "cn-zhangjiakou"})
+	return newWithAPI(Options{RetryTimeout: 1}, nil, api, newCallContexts(), cloud.Instance{ID: "i-aaa", Region: "cn-zhangjiakou"})
 }
 
 func TestGoneTargetsDoubtfulAnswers(t *testing.T) {

@@ -26,9 +26,9 @@ const Name = "aliyun"
 type Provider struct {
 	opts Options
 	// api and ecs are the SDK clients behind observedVPC/observedECS, so
-	// every call reaches opts.Observer.
-	api  vpcAPI
-	ecs  ecsAPI
+	// that every call runs under its context and reaches opts.Observer.
+	api  observedVPC
+	ecs  observedECS
 	self cloud.Instance
 	log  *zap.Logger
 
@@ -84,17 +84,19 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		vpcClient.Domain = domain
 		ecsClient.Domain = domain
 	}
-	return newWithAPI(opts, sdkVPC{c: vpcClient, calls: calls}, sdkECS{c: ecsClient, calls: calls}, self), nil
+	return newWithAPI(opts, vpcClient, ecsClient, calls, self), nil
 }
 
 // newWithAPI assembles a provider around API implementations, putting the
-// call observer in front of them.
-func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, self cloud.Instance) *Provider {
+// call observer and the calls' contexts (calls, which the clients'
+// transport reads) in front of them.
+func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, calls *callContexts, self cloud.Instance) *Provider {
 	opts = opts.withDefaults()
+	s := seam{obs: opts.Observer, calls: calls}
 	return &Provider{
 		opts: opts, self: self, log: opts.Logger,
-		api: observedVPC{api: api, obs: opts.Observer},
-		ecs: observedECS{api: ecsClient, obs: opts.Observer},
+		api: observedVPC{api: api, seam: s},
+		ecs: observedECS{api: ecsClient, seam: s},
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 
 	"github.com/vpcroute/vpcroute/cloud"
 )
@@ -27,7 +25,7 @@ import (
 // term cancels the HTTP request itself rather than leaving it to finish in
 // the background.
 
-// callHeader carries a call's ID from sdkVPC/sdkECS to ctxTransport. It is
+// callHeader carries a call's ID from boundCall to ctxTransport. It is
 // spelled canonically: the SDK puts request headers into http.Header as
 // they are spelled, and Header.Get looks for the canonical form.
 const callHeader = "X-Vpcroute-Call"
@@ -155,65 +153,4 @@ func boundCall[Req requests.AcsRequest, Resp any](ctx context.Context, calls *ca
 		return resp, cloud.Stopped(ctx, "request cut short")
 	}
 	return resp, err
-}
-
-// sdkVPC is the SDK's VPC client with every call bound to a context.
-type sdkVPC struct {
-	c     *vpc.Client
-	calls *callContexts
-}
-
-var _ vpcAPI = sdkVPC{}
-
-// DescribeVpcs implements vpcAPI.
-func (s sdkVPC) DescribeVpcs(ctx context.Context, r *vpc.DescribeVpcsRequest) (*vpc.DescribeVpcsResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DescribeVpcs)
-}
-
-// DescribeVSwitches implements vpcAPI.
-func (s sdkVPC) DescribeVSwitches(ctx context.Context, r *vpc.DescribeVSwitchesRequest) (*vpc.DescribeVSwitchesResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DescribeVSwitches)
-}
-
-// DescribeRouteTableList implements vpcAPI.
-func (s sdkVPC) DescribeRouteTableList(ctx context.Context, r *vpc.DescribeRouteTableListRequest) (*vpc.DescribeRouteTableListResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DescribeRouteTableList)
-}
-
-// DescribeRouteEntryList implements vpcAPI.
-func (s sdkVPC) DescribeRouteEntryList(ctx context.Context, r *vpc.DescribeRouteEntryListRequest) (*vpc.DescribeRouteEntryListResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DescribeRouteEntryList)
-}
-
-// CreateRouteEntry implements vpcAPI.
-func (s sdkVPC) CreateRouteEntry(ctx context.Context, r *vpc.CreateRouteEntryRequest) (*vpc.CreateRouteEntryResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.CreateRouteEntry)
-}
-
-// CreateRouteEntries implements vpcAPI.
-func (s sdkVPC) CreateRouteEntries(ctx context.Context, r *vpc.CreateRouteEntriesRequest) (*vpc.CreateRouteEntriesResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.CreateRouteEntries)
-}
-
-// DeleteRouteEntry implements vpcAPI.
-func (s sdkVPC) DeleteRouteEntry(ctx context.Context, r *vpc.DeleteRouteEntryRequest) (*vpc.DeleteRouteEntryResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DeleteRouteEntry)
-}
-
-// DeleteRouteEntries implements vpcAPI.
-func (s sdkVPC) DeleteRouteEntries(ctx context.Context, r *vpc.DeleteRouteEntriesRequest) (*vpc.DeleteRouteEntriesResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DeleteRouteEntries)
-}
-
-// sdkECS is the SDK's ECS client with every call bound to a context.
-type sdkECS struct {
-	c     *ecs.Client
-	calls *callContexts
-}
-
-var _ ecsAPI = sdkECS{}
-
-// DescribeInstances implements ecsAPI.
-func (s sdkECS) DescribeInstances(ctx context.Context, r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
-	return boundCall(ctx, s.calls, r, s.c.DescribeInstances)
 }

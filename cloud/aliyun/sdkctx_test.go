@@ -13,13 +13,15 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // hangTimeout only keeps a broken test from hanging; nothing is timed.
 const hangTimeout = 10 * time.Second
 
 // boundClient is the real SDK VPC client on srv, through ctxTransport.
-func boundClient(t *testing.T, srv *httptest.Server) (sdkVPC, *callContexts) {
+func boundClient(t *testing.T, srv *httptest.Server) (observedVPC, *callContexts) {
 	t.Helper()
 	calls := newCallContexts()
 	cfg := sdk.NewConfig().WithScheme("HTTP").WithAutoRetry(false).WithTimeout(time.Minute)
@@ -29,7 +31,7 @@ func boundClient(t *testing.T, srv *httptest.Server) (sdkVPC, *callContexts) {
 		t.Fatal(err)
 	}
 	c.Domain = strings.TrimPrefix(srv.URL, "http://")
-	return sdkVPC{c: c, calls: calls}, calls
+	return observedVPC{api: c, seam: seam{obs: cloud.NopObserver{}, calls: calls}}, calls
 }
 
 // TestTransportCancelsTheRequestOnTheWire: when the call's context ends,
