@@ -2,6 +2,7 @@ package aliyun
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -75,12 +76,14 @@ type ctxTransport struct {
 }
 
 // newCtxTransport returns the transport of the SDK clients. The base is
-// what the SDK would build (a connect timeout, proxies from the
-// environment, TLS verified), with connection reuse; the clients' own
-// timeout still bounds each call.
+// what the SDK would build itself: a connect timeout, proxies from the
+// environment, certificates verified, HTTP/1.1. The clients' own timeout
+// still bounds each call.
 func newCtxTransport(calls *callContexts) *ctxTransport {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	base.ForceAttemptHTTP2 = false
+	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	return &ctxTransport{calls: calls, base: base}
 }
 
