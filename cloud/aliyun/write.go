@@ -319,17 +319,17 @@ func describeHolder(e cloud.Route) string {
 // poll lists the table until done says so, with growing intervals, bounded
 // by opts.ChangeTimeout. An ended term (ctx) abandons the wait at once.
 func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]cloud.Route) (bool, error)) error {
-	term := ctx
+	term, wait := ctx, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
 	defer cancel()
 	interval := 200 * time.Millisecond
 	for {
-		if err := cloud.Stopped(term, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)); err != nil {
+		if err := cloud.Stopped(term, wait); err != nil {
 			return err
 		}
 		current, err := p.Routes(ctx, tableID)
 		if err != nil {
-			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
+			return fmt.Errorf("%s: %w", wait, err)
 		}
 		ok, err := done(current)
 		if err != nil || ok {
@@ -337,7 +337,7 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]c
 		}
 		select {
 		case <-ctx.Done():
-			if err := cloud.Stopped(term, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)); err != nil {
+			if err := cloud.Stopped(term, wait); err != nil {
 				return err
 			}
 			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
