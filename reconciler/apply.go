@@ -17,24 +17,38 @@ import (
 // A deletion and a creation of the same destination in the same table is a
 // move to another target; a provider that implements cloud.Replacer does it
 // in one atomic call instead.
+//
+// ctx is the leadership term's: it is checked before each table and each
+// kind of change, and once it has ended nothing more is sent.
 func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) error {
 	var errs []error
 	if r, ok := p.(cloud.Replacer); ok {
 		var moves []cloud.Route
 		ch, moves = splitMoves(ch)
 		for _, table := range tablesOf(Changes{Create: moves}) {
-			if err := r.ReplaceRoutes(ctx, table, cluster, routesIn(moves, table)); err != nil {
+			mv := routesIn(moves, table)
+			if err := cloud.Stopped(ctx, fmt.Sprintf("move %d routes in %s", len(mv), table)); err != nil {
+				return errors.Join(append(errs, err)...)
+			}
+			if err := r.ReplaceRoutes(ctx, table, cluster, mv); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	for _, table := range tablesOf(ch) {
 		if del := routesIn(ch.Delete, table); len(del) > 0 {
+			what := fmt.Sprintf("delete %d routes in %s", len(del), table)
+			if err := cloud.Stopped(ctx, what); err != nil {
+				return errors.Join(append(errs, err)...)
+			}
 			if err := p.DeleteRoutes(ctx, table, cluster, del); err != nil {
-				errs = append(errs, fmt.Errorf("delete %d routes in %s: %w", len(del), table, err))
+				errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			}
 		}
 		if cr := routesIn(ch.Create, table); len(cr) > 0 {
+			if err := cloud.Stopped(ctx, fmt.Sprintf("create %d routes in %s", len(cr), table)); err != nil {
+				return errors.Join(append(errs, err)...)
+			}
 			if err := p.CreateRoutes(ctx, table, cluster, cr); err != nil {
 				errs = append(errs, err)
 			}

@@ -96,8 +96,8 @@ func (p *Provider) describeInstances(ctx context.Context, ids []string, found fu
 		req.InstanceIds = string(list)
 		req.PageNumber = requests.NewInteger(page)
 		req.PageSize = requests.NewInteger(maxInstanceIDs)
-		resp, err := callRetry(ctx, p, "DescribeInstances", func() (*ecs.DescribeInstancesResponse, error) {
-			return p.ecs.DescribeInstances(req)
+		resp, err := callRetry(ctx, p, "DescribeInstances", func(ctx context.Context) (*ecs.DescribeInstancesResponse, error) {
+			return p.ecs.DescribeInstances(ctx, req)
 		})
 		if err != nil {
 			return fmt.Errorf("look up %d instances in %s (%s...): %w", len(ids), p.self.Region, ids[0], err)

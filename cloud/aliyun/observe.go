@@ -1,8 +1,10 @@
 package aliyun
 
 import (
+	"context"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 
@@ -15,77 +17,81 @@ import (
 // answer the cloud gave: retries are separate calls, backoff waits are not
 // counted in the duration, and a batch answer listing failed entries is
 // still an "ok" call (its entries are reported in the caller's error).
+// The seam also gives every call its context (sdkctx.go), which the SDK's
+// own methods do not take.
 
-// observedVPC reports every VPC API call to an observer.
+// seam is what both observed clients need around a call.
+type seam struct {
+	obs   cloud.CallObserver
+	calls *callContexts
+}
+
+// observedVPC runs every VPC API call under its context and reports it to
+// an observer.
 type observedVPC struct {
 	api vpcAPI
-	obs cloud.CallObserver
+	seam
 }
 
-var _ vpcAPI = observedVPC{}
-
-// DescribeVpcs implements vpcAPI.
-func (o observedVPC) DescribeVpcs(r *vpc.DescribeVpcsRequest) (*vpc.DescribeVpcsResponse, error) {
-	return observe(o.obs, "DescribeVpcs", func() (*vpc.DescribeVpcsResponse, error) { return o.api.DescribeVpcs(r) })
+// DescribeVpcs calls vpcAPI's.
+func (o observedVPC) DescribeVpcs(ctx context.Context, r *vpc.DescribeVpcsRequest) (*vpc.DescribeVpcsResponse, error) {
+	return observe(ctx, o.seam, "DescribeVpcs", r, o.api.DescribeVpcs)
 }
 
-// DescribeVSwitches implements vpcAPI.
-func (o observedVPC) DescribeVSwitches(r *vpc.DescribeVSwitchesRequest) (*vpc.DescribeVSwitchesResponse, error) {
-	return observe(o.obs, "DescribeVSwitches", func() (*vpc.DescribeVSwitchesResponse, error) { return o.api.DescribeVSwitches(r) })
+// DescribeVSwitches calls vpcAPI's.
+func (o observedVPC) DescribeVSwitches(ctx context.Context, r *vpc.DescribeVSwitchesRequest) (*vpc.DescribeVSwitchesResponse, error) {
+	return observe(ctx, o.seam, "DescribeVSwitches", r, o.api.DescribeVSwitches)
 }
 
-// DescribeRouteTableList implements vpcAPI.
-func (o observedVPC) DescribeRouteTableList(r *vpc.DescribeRouteTableListRequest) (*vpc.DescribeRouteTableListResponse, error) {
-	return observe(o.obs, "DescribeRouteTableList", func() (*vpc.DescribeRouteTableListResponse, error) {
-		return o.api.DescribeRouteTableList(r)
-	})
+// DescribeRouteTableList calls vpcAPI's.
+func (o observedVPC) DescribeRouteTableList(ctx context.Context, r *vpc.DescribeRouteTableListRequest) (*vpc.DescribeRouteTableListResponse, error) {
+	return observe(ctx, o.seam, "DescribeRouteTableList", r, o.api.DescribeRouteTableList)
 }
 
-// DescribeRouteEntryList implements vpcAPI.
-func (o observedVPC) DescribeRouteEntryList(r *vpc.DescribeRouteEntryListRequest) (*vpc.DescribeRouteEntryListResponse, error) {
-	return observe(o.obs, "DescribeRouteEntryList", func() (*vpc.DescribeRouteEntryListResponse, error) {
-		return o.api.DescribeRouteEntryList(r)
-	})
+// DescribeRouteEntryList calls vpcAPI's.
+func (o observedVPC) DescribeRouteEntryList(ctx context.Context, r *vpc.DescribeRouteEntryListRequest) (*vpc.DescribeRouteEntryListResponse, error) {
+	return observe(ctx, o.seam, "DescribeRouteEntryList", r, o.api.DescribeRouteEntryList)
 }
 
-// CreateRouteEntry implements vpcAPI.
-func (o observedVPC) CreateRouteEntry(r *vpc.CreateRouteEntryRequest) (*vpc.CreateRouteEntryResponse, error) {
-	return observe(o.obs, "CreateRouteEntry", func() (*vpc.CreateRouteEntryResponse, error) { return o.api.CreateRouteEntry(r) })
+// CreateRouteEntry calls vpcAPI's.
+func (o observedVPC) CreateRouteEntry(ctx context.Context, r *vpc.CreateRouteEntryRequest) (*vpc.CreateRouteEntryResponse, error) {
+	return observe(ctx, o.seam, "CreateRouteEntry", r, o.api.CreateRouteEntry)
 }
 
-// CreateRouteEntries implements vpcAPI.
-func (o observedVPC) CreateRouteEntries(r *vpc.CreateRouteEntriesRequest) (*vpc.CreateRouteEntriesResponse, error) {
-	return observe(o.obs, "CreateRouteEntries", func() (*vpc.CreateRouteEntriesResponse, error) { return o.api.CreateRouteEntries(r) })
+// CreateRouteEntries calls vpcAPI's.
+func (o observedVPC) CreateRouteEntries(ctx context.Context, r *vpc.CreateRouteEntriesRequest) (*vpc.CreateRouteEntriesResponse, error) {
+	return observe(ctx, o.seam, "CreateRouteEntries", r, o.api.CreateRouteEntries)
 }
 
-// DeleteRouteEntry implements vpcAPI.
-func (o observedVPC) DeleteRouteEntry(r *vpc.DeleteRouteEntryRequest) (*vpc.DeleteRouteEntryResponse, error) {
-	return observe(o.obs, "DeleteRouteEntry", func() (*vpc.DeleteRouteEntryResponse, error) { return o.api.DeleteRouteEntry(r) })
+// DeleteRouteEntry calls vpcAPI's.
+func (o observedVPC) DeleteRouteEntry(ctx context.Context, r *vpc.DeleteRouteEntryRequest) (*vpc.DeleteRouteEntryResponse, error) {
+	return observe(ctx, o.seam, "DeleteRouteEntry", r, o.api.DeleteRouteEntry)
 }
 
-// DeleteRouteEntries implements vpcAPI.
-func (o observedVPC) DeleteRouteEntries(r *vpc.DeleteRouteEntriesRequest) (*vpc.DeleteRouteEntriesResponse, error) {
-	return observe(o.obs, "DeleteRouteEntries", func() (*vpc.DeleteRouteEntriesResponse, error) { return o.api.DeleteRouteEntries(r) })
+// DeleteRouteEntries calls vpcAPI's.
+func (o observedVPC) DeleteRouteEntries(ctx context.Context, r *vpc.DeleteRouteEntriesRequest) (*vpc.DeleteRouteEntriesResponse, error) {
+	return observe(ctx, o.seam, "DeleteRouteEntries", r, o.api.DeleteRouteEntries)
 }
 
-// observedECS reports every ECS API call to an observer.
+// observedECS runs every ECS API call under its context and reports it to
+// an observer.
 type observedECS struct {
 	api ecsAPI
-	obs cloud.CallObserver
+	seam
 }
 
-var _ ecsAPI = observedECS{}
-
-// DescribeInstances implements ecsAPI.
-func (o observedECS) DescribeInstances(r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
-	return observe(o.obs, "DescribeInstances", func() (*ecs.DescribeInstancesResponse, error) { return o.api.DescribeInstances(r) })
+// DescribeInstances calls ecsAPI's.
+func (o observedECS) DescribeInstances(ctx context.Context, r *ecs.DescribeInstancesRequest) (*ecs.DescribeInstancesResponse, error) {
+	return observe(ctx, o.seam, "DescribeInstances", r, o.api.DescribeInstances)
 }
 
-// observe runs one call and reports its action, outcome and duration.
-func observe[T any](obs cloud.CallObserver, action string, call func() (T, error)) (T, error) {
+// observe runs one call under ctx and reports its action, outcome and
+// duration.
+func observe[Req requests.AcsRequest, Resp any](ctx context.Context, s seam, action string, req Req,
+	call func(Req) (Resp, error)) (Resp, error) {
 	start := time.Now()
-	v, err := call()
-	obs.ObserveCall(action, outcomeOf(action, err), time.Since(start))
+	v, err := boundCall(ctx, s.calls, req, call)
+	s.obs.ObserveCall(action, outcomeOf(action, err), time.Since(start))
 	return v, err
 }
 

@@ -26,9 +26,9 @@ const Name = "aliyun"
 type Provider struct {
 	opts Options
 	// api and ecs are the SDK clients behind observedVPC/observedECS, so
-	// every call reaches opts.Observer.
-	api  vpcAPI
-	ecs  ecsAPI
+	// that every call runs under its context and reaches opts.Observer.
+	api  observedVPC
+	ecs  observedECS
 	self cloud.Instance
 	log  *zap.Logger
 
@@ -61,9 +61,15 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		scheme, domain, _ = parseEndpoint(opts.Endpoint) // validated above
 	}
 	// Each client gets its own config: the SDK keeps per-client state
-	// (transport, timeouts) hanging off it.
+	// (timeouts) hanging off it. Both share one transport, which sends each
+	// call under its context (sdkctx.go); the SDK leaves a transport that
+	// is not an *http.Transport as it is.
+	calls := newCallContexts()
+	transport := newCtxTransport(calls)
 	config := func() *sdk.Config {
-		return sdk.NewConfig().WithScheme(scheme).WithTimeout(opts.CallTimeout).WithAutoRetry(false)
+		c := sdk.NewConfig().WithScheme(scheme).WithTimeout(opts.CallTimeout).WithAutoRetry(false)
+		c.Transport = transport
+		return c
 	}
 	vpcClient, err := vpc.NewClientWithOptions(self.Region, config(), creds)
 	if err != nil {
@@ -78,17 +84,19 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		vpcClient.Domain = domain
 		ecsClient.Domain = domain
 	}
-	return newWithAPI(opts, vpcClient, ecsClient, self), nil
+	return newWithAPI(opts, vpcClient, ecsClient, calls, self), nil
 }
 
 // newWithAPI assembles a provider around API implementations, putting the
-// call observer in front of them.
-func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, self cloud.Instance) *Provider {
+// call observer and the calls' contexts (calls, which the clients'
+// transport reads) in front of them.
+func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, calls *callContexts, self cloud.Instance) *Provider {
 	opts = opts.withDefaults()
+	s := seam{obs: opts.Observer, calls: calls}
 	return &Provider{
 		opts: opts, self: self, log: opts.Logger,
-		api: observedVPC{api: api, obs: opts.Observer},
-		ecs: observedECS{api: ecsClient, obs: opts.Observer},
+		api: observedVPC{api: api, seam: s},
+		ecs: observedECS{api: ecsClient, seam: s},
 	}
 }
 
@@ -164,8 +172,8 @@ func (p *Provider) Network(ctx context.Context) (cloud.Network, error) {
 func (p *Provider) vpcCIDRs(ctx context.Context) ([]netip.Prefix, error) {
 	req := vpc.CreateDescribeVpcsRequest()
 	req.VpcId = p.self.VPCID
-	resp, err := callRetry(ctx, p, "DescribeVpcs", func() (*vpc.DescribeVpcsResponse, error) {
-		return p.api.DescribeVpcs(req)
+	resp, err := callRetry(ctx, p, "DescribeVpcs", func(ctx context.Context) (*vpc.DescribeVpcsResponse, error) {
+		return p.api.DescribeVpcs(ctx, req)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read VPC %s: %w", p.self.VPCID, err)
@@ -198,8 +206,8 @@ func (p *Provider) vswitchCIDRs(ctx context.Context) ([]netip.Prefix, error) {
 		req.VpcId = p.self.VPCID
 		req.PageNumber = requests.NewInteger(page)
 		req.PageSize = requests.NewInteger(pageSize)
-		resp, err := callRetry(ctx, p, "DescribeVSwitches", func() (*vpc.DescribeVSwitchesResponse, error) {
-			return p.api.DescribeVSwitches(req)
+		resp, err := callRetry(ctx, p, "DescribeVSwitches", func(ctx context.Context) (*vpc.DescribeVSwitchesResponse, error) {
+			return p.api.DescribeVSwitches(ctx, req)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list vswitches of %s: %w", p.self.VPCID, err)
@@ -224,8 +232,8 @@ func (p *Provider) routeTables(ctx context.Context) ([]string, error) {
 		req.VpcId = p.self.VPCID
 		req.PageNumber = requests.NewInteger(page)
 		req.PageSize = requests.NewInteger(pageSize)
-		resp, err := callRetry(ctx, p, "DescribeRouteTableList", func() (*vpc.DescribeRouteTableListResponse, error) {
-			return p.api.DescribeRouteTableList(req)
+		resp, err := callRetry(ctx, p, "DescribeRouteTableList", func(ctx context.Context) (*vpc.DescribeRouteTableListResponse, error) {
+			return p.api.DescribeRouteTableList(ctx, req)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list route tables of %s: %w", p.self.VPCID, err)
@@ -253,8 +261,8 @@ func (p *Provider) Routes(ctx context.Context, tableID string) ([]cloud.Route, e
 		req.RouteTableId = tableID
 		req.MaxResult = requests.NewInteger(100)
 		req.NextToken = token
-		resp, err := callRetry(ctx, p, "DescribeRouteEntryList", func() (*vpc.DescribeRouteEntryListResponse, error) {
-			return p.api.DescribeRouteEntryList(req)
+		resp, err := callRetry(ctx, p, "DescribeRouteEntryList", func(ctx context.Context) (*vpc.DescribeRouteEntryListResponse, error) {
+			return p.api.DescribeRouteEntryList(ctx, req)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list routes of %s: %w", tableID, err)

@@ -24,12 +24,16 @@ const defaultQuota = 200
 
 // CreateRoutes implements cloud.Provider. Entries are created in batches of
 // up to 50; each batch must leave Pending before the next is sent, because
-// Alibaba refuses a change in a VPC while another one is in flight.
+// Alibaba refuses a change in a VPC while another one is in flight. ctx,
+// the leadership term's, is checked before each batch and each poll.
 func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	for start := 0; start < len(routes); start += maxBatch {
 		chunk := routes[start:min(start+maxBatch, len(routes))]
+		if err := cloud.Stopped(ctx, fmt.Sprintf("create %d routes in %s", len(chunk), tableID)); err != nil {
+			return err
+		}
 		if err := p.createChunk(ctx, tableID, cluster, chunk); err != nil {
 			return err
 		}
@@ -63,8 +67,8 @@ func (p *Provider) createOne(ctx context.Context, tableID, cluster string, r clo
 	req.RouteEntryName = entryName(cluster)
 	req.Description = entryDescription(cluster, r.Target.ID)
 	p.log.Info("creating route", zap.Stringer("route", r))
-	_, err := callRetry(ctx, p, "CreateRouteEntry", func() (*vpc.CreateRouteEntryResponse, error) {
-		return p.api.CreateRouteEntry(req)
+	_, err := callRetry(ctx, p, "CreateRouteEntry", func(ctx context.Context) (*vpc.CreateRouteEntryResponse, error) {
+		return p.api.CreateRouteEntry(ctx, req)
 	})
 	if codeOf(err) == codeDuplicate {
 		// Another run created it first; waitAvailable checks that it is ours.
@@ -81,7 +85,7 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 	// A duplicate is checked by waitAvailable: ours is success, another
 	// next hop an error.
 	return p.sendBatch(ctx, "CreateRouteEntries", "create", tableID, chunk, codeDuplicate,
-		func(todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
+		func(ctx context.Context, todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
 			req := vpc.CreateCreateRouteEntriesRequest()
 			entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
 			for _, r := range todo {
@@ -94,7 +98,7 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 			}
 			req.RouteEntries = &entries
 			p.log.Info("creating routes", zap.String("table", tableID), zap.Int("count", len(todo)))
-			resp, err := p.api.CreateRouteEntries(req)
+			resp, err := p.api.CreateRouteEntries(ctx, req)
 			if err != nil {
 				return nil, err
 			}
@@ -106,11 +110,11 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 // retryable code until they succeed or the retry budget is spent. Entries
 // failing with done count as success.
 func (p *Provider) sendBatch(ctx context.Context, action, verb, tableID string, routes []cloud.Route, done string,
-	send func([]cloud.Route) ([]vpc.FailedRouteEntriesItem, error)) error {
+	send func(context.Context, []cloud.Route) ([]vpc.FailedRouteEntriesItem, error)) error {
 	todo := routes
 	var final []error
-	_, err := callRetry(ctx, p, action, func() (struct{}, error) {
-		failed, err := send(todo)
+	_, err := callRetry(ctx, p, action, func(ctx context.Context) (struct{}, error) {
+		failed, err := send(ctx, todo)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -199,6 +203,10 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 	}
 	for start := 0; start < len(send); start += maxBatch {
 		chunk := send[start:min(start+maxBatch, len(send))]
+		if err := cloud.Stopped(ctx, fmt.Sprintf("delete %d routes in %s", len(chunk), tableID)); err != nil {
+			errs = append(errs, err)
+			break
+		}
 		if err := p.deleteChunk(ctx, tableID, chunk); err != nil {
 			errs = append(errs, err)
 			break
@@ -229,8 +237,8 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		req.DestinationCidrBlock = r.Destination.String()
 		req.NextHopId = r.Target.ID
 		p.log.Info("deleting route", zap.Stringer("route", r))
-		_, err := callRetry(ctx, p, "DeleteRouteEntry", func() (*vpc.DeleteRouteEntryResponse, error) {
-			return p.api.DeleteRouteEntry(req)
+		_, err := callRetry(ctx, p, "DeleteRouteEntry", func(ctx context.Context) (*vpc.DeleteRouteEntryResponse, error) {
+			return p.api.DeleteRouteEntry(ctx, req)
 		})
 		if err != nil && codeOf(err) != codeEntryNotFound {
 			return fmt.Errorf("delete route %s in %s: %w", r.Destination, tableID, err)
@@ -238,7 +246,7 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		return nil
 	}
 	return p.sendBatch(ctx, "DeleteRouteEntries", "delete", tableID, chunk, codeEntryNotFound,
-		func(todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
+		func(ctx context.Context, todo []cloud.Route) ([]vpc.FailedRouteEntriesItem, error) {
 			req := vpc.CreateDeleteRouteEntriesRequest()
 			entries := make([]vpc.DeleteRouteEntriesRouteEntries, 0, len(todo))
 			for _, r := range todo {
@@ -248,7 +256,7 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 			}
 			req.RouteEntries = &entries
 			p.log.Info("deleting routes", zap.String("table", tableID), zap.Int("count", len(todo)))
-			resp, err := p.api.DeleteRouteEntries(req)
+			resp, err := p.api.DeleteRouteEntries(ctx, req)
 			if err != nil {
 				return nil, err
 			}
@@ -309,15 +317,19 @@ func describeHolder(e cloud.Route) string {
 }
 
 // poll lists the table until done says so, with growing intervals, bounded
-// by opts.ChangeTimeout.
+// by opts.ChangeTimeout. An ended term (ctx) abandons the wait at once.
 func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]cloud.Route) (bool, error)) error {
+	term, wait := ctx, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
 	defer cancel()
 	interval := 200 * time.Millisecond
 	for {
+		if err := cloud.Stopped(term, wait); err != nil {
+			return err
+		}
 		current, err := p.Routes(ctx, tableID)
 		if err != nil {
-			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
+			return fmt.Errorf("%s: %w", wait, err)
 		}
 		ok, err := done(current)
 		if err != nil || ok {
@@ -325,6 +337,9 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]c
 		}
 		select {
 		case <-ctx.Done():
+			if err := cloud.Stopped(term, wait); err != nil {
+				return err
+			}
 			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
 		case <-time.After(interval):
 		}

@@ -21,7 +21,9 @@ import (
 // route per call, so writes go one by one, each paced by the mutating
 // bucket. Creations are confirmed by one listing afterwards: the API is
 // eventually consistent, and a RouteAlreadyExists answer only says that
-// the destination is taken, not by whom.
+// the destination is taken, not by whom. ctx is the leadership term's: it
+// is checked before every route and every confirming listing, and once it
+// has ended nothing more is sent.
 
 // CreateRoutes implements cloud.Provider. A route whose destination is
 // already held by the same ENI is success (another run got there first);
@@ -31,6 +33,10 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 	valid, errs := p.checkWrite("create", tableID, cluster, routes)
 	var sent []cloud.Route
 	for _, r := range valid {
+		if err := cloud.Stopped(ctx, fmt.Sprintf("create route %s in %s", r.Destination, tableID)); err != nil {
+			errs = append(errs, err)
+			break
+		}
 		err := p.createOne(ctx, tableID, r)
 		if codeOf(err) == codeRouteLimit {
 			errs = append(errs, p.quotaError(ctx, tableID, err))
@@ -101,6 +107,10 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 			errs = append(errs, fmt.Errorf("refusing to replace %s: it is held by %s, not by vpcroute cluster %q", r.Destination, describeHolder(e), cluster))
 			continue
 		}
+		if err := cloud.Stopped(ctx, fmt.Sprintf("replace route %s in %s", r.Destination, tableID)); err != nil {
+			errs = append(errs, err)
+			break
+		}
 		var err error
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
@@ -160,6 +170,10 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 			errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
 			continue
 		}
+		if err := cloud.Stopped(ctx, fmt.Sprintf("delete route %s in %s", e.Destination, tableID)); err != nil {
+			errs = append(errs, err)
+			break
+		}
 		in := &ec2.DeleteRouteInput{RouteTableId: awsv2.String(tableID), DestinationCidrBlock: awsv2.String(e.Destination.String())}
 		p.log.Info("deleting route", zap.Stringer("route", e))
 		_, err := callRetry(ctx, p, "DeleteRoute", func(ctx context.Context) (*ec2.DeleteRouteOutput, error) {
@@ -216,11 +230,15 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 	if len(want) == 0 {
 		return nil
 	}
+	term := ctx
 	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
 	defer cancel()
 	interval := 200 * time.Millisecond
 	list, marked := p.routesUnmarked, false
 	for {
+		if err := cloud.Stopped(term, "confirm routes in "+tableID); err != nil {
+			return err
+		}
 		// Confirming needs destinations and targets only: one
 		// DescribeRouteTables, no ENI tag lookup, unless a destination is
 		// held by another target and the error must name its owner.
@@ -248,6 +266,9 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		}
 		select {
 		case <-ctx.Done():
+			if err := cloud.Stopped(term, "confirm routes in "+tableID); err != nil {
+				return err
+			}
 			return fmt.Errorf("%d routes written to %s are not listed after %s: %w", missing, tableID, p.opts.ChangeTimeout, ctx.Err())
 		case <-time.After(interval):
 		}

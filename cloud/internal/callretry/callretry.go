@@ -5,11 +5,14 @@ package callretry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // NewBackOff is the pacing of retries: jittered exponential from 500ms,
@@ -43,12 +46,18 @@ type Policy struct {
 
 // Do runs fn, retrying what pol calls retryable until pol.Timeout or ctx
 // ends. The error is pol.Wrap's, with the number of tries when it gave up
-// on a retryable one.
+// on a retryable one. ctx is checked before every attempt, the first
+// included: once it has ended (the leadership term is over) nothing more
+// is sent, and the error is cloud.Stopped's, naming action.
 func Do[T any](ctx context.Context, pol Policy, action string, fn func(context.Context) (T, error)) (T, error) {
 	attempt := 0
+	var last error // the retryable answer of the last try
 	op := func() (T, error) {
-		attempt++
 		var zero T
+		if err := cloud.Stopped(ctx, action); err != nil {
+			return zero, backoff.Permanent(err)
+		}
+		attempt++
 		if pol.Before != nil {
 			if err := pol.Before(ctx, action); err != nil {
 				return zero, backoff.Permanent(err)
@@ -62,6 +71,7 @@ func Do[T any](ctx context.Context, pol Policy, action string, fn func(context.C
 		if !pol.Retryable(err) || ctx.Err() != nil {
 			return v, backoff.Permanent(err)
 		}
+		last = err
 		return v, err
 	}
 	notify := func(err error, wait time.Duration) {
@@ -71,6 +81,11 @@ func Do[T any](ctx context.Context, pol Policy, action string, fn func(context.C
 	}
 	v, err := backoff.Retry(ctx, op, backoff.WithBackOff(NewBackOff()),
 		backoff.WithMaxElapsedTime(pol.Timeout), backoff.WithNotify(notify))
+	if err != nil && last != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) && !errors.Is(err, last) {
+		// ctx ended while waiting to try again: backoff hands back its
+		// bare cause, which says nothing of the call.
+		return v, fmt.Errorf("%w (after %d tries, the last answered: %w)", cloud.Stopped(ctx, action), attempt, last)
+	}
 	if err != nil && attempt > 1 && pol.Retryable(err) {
 		err = fmt.Errorf("%w (gave up after %d tries)", err, attempt)
 	}

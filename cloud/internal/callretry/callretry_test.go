@@ -69,3 +69,38 @@ func TestDoBeforeErrorEndsTheRetries(t *testing.T) {
 		t.Fatalf("calls=%d err=%v", calls, err)
 	}
 }
+
+func TestDoSendsNothingOnceCtxEnded(t *testing.T) {
+	errDeposed := errors.New("leader key deleted")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errDeposed)
+	pol := policy(time.Minute)
+	before := 0
+	pol.Before = func(context.Context, string) error { before++; return nil }
+	calls := 0
+	_, err := Do(ctx, pol, "CreateRoute", func(context.Context) (int, error) { calls++; return 0, nil })
+	if calls != 0 || before != 0 {
+		t.Errorf("an ended ctx still made %d calls (%d Before)", calls, before)
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, errDeposed) || !strings.HasPrefix(err.Error(), "CreateRoute: stopped: ") {
+		t.Errorf("err = %v; want CreateRoute: stopped, wrapping context.Canceled and the cause", err)
+	}
+}
+
+func TestDoStopsWaitingWhenCtxEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pol := policy(time.Minute)
+	// Code is asked for the retry log line, just before the wait: the
+	// term ends there, while Do is about to wait for the next try.
+	pol.Code = func(error) string { cancel(); return "Busy" }
+	calls := 0
+	_, err := Do(ctx, pol, "CreateRoute", func(context.Context) (int, error) { calls++; return 0, errBusy })
+	if calls != 1 {
+		t.Errorf("calls = %d after the ctx ended in the wait, want 1", calls)
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, errBusy) ||
+		!strings.HasPrefix(err.Error(), "CreateRoute: stopped: context canceled (after 1 tries") {
+		t.Errorf("err = %v; want CreateRoute stopped after 1 try, naming the last answer", err)
+	}
+}
