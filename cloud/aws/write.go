@@ -105,7 +105,9 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
 		}
-		if !ok || codeOf(err) == codeRouteNotFound {
+		if !ok || routeMissing(err) {
+			// Deleted since the listing: nothing is held, so nothing can
+			// be taken from anyone by creating it.
 			err = p.createOne(ctx, tableID, r)
 		}
 		if codeOf(err) == codeRouteLimit {
@@ -125,7 +127,9 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 	return errors.Join(errs...)
 }
 
-// replaceOne sends ReplaceRoute moving old's destination to r's ENI.
+// replaceOne sends ReplaceRoute moving old's destination to r's ENI. A
+// destination the table no longer holds is returned unwrapped, for
+// routeMissing.
 func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.Route) error {
 	in := &ec2.ReplaceRouteInput{RouteTableId: awsv2.String(tableID),
 		DestinationCidrBlock: awsv2.String(r.Destination.String()), NetworkInterfaceId: awsv2.String(r.Target.ID)}
@@ -133,7 +137,7 @@ func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.
 	_, err := callRetry(ctx, p, "ReplaceRoute", func(ctx context.Context) (*ec2.ReplaceRouteOutput, error) {
 		return p.api.ReplaceRoute(ctx, in)
 	})
-	if err != nil && codeOf(err) != codeRouteNotFound {
+	if err != nil && !routeMissing(err) {
 		return fmt.Errorf("replace route %s in %s (%s -> %s): %w", r.Destination, tableID, old.Target, r.Target, err)
 	}
 	return err
