@@ -19,7 +19,9 @@ import (
 // take in one call.
 const maxBatch = 50
 
-// defaultQuota is the custom-entry quota of a route table unless raised.
+// defaultQuota is the custom-entry quota of a route table unless raised
+// (API reference of CreateRouteEntry: "A route table can contain up to 200
+// custom route entries").
 const defaultQuota = 200
 
 // CreateRoutes implements cloud.Provider. Entries are created in batches of
@@ -153,24 +155,40 @@ func findByDestination(routes []cloud.Route, dst string) (cloud.Route, bool) {
 	return cloud.Route{}, false
 }
 
-// quotaPattern finds the quota in a QuotaExceeded message, when it says it.
-var quotaPattern = regexp.MustCompile(`\b(\d{2,5})\b`)
+// quotaPattern finds the quota in a QuotaExceeded message when the
+// message names it ("... its quota is 200."). Alibaba documents the code
+// and the default quota (200 custom entries per table) but not the
+// message's wording, so only a number labelled as the quota is taken: the
+// entry count, IDs and CIDRs in the same text are not the quota.
+var quotaPattern = regexp.MustCompile(`(?i)\bquota(?:\s+is|\s+of)?\s*[:=]?\s*(\d+)\b`)
 
 // quotaError names the table, its quota and how many entries it holds.
+// When the message does not say the quota, the count is the quota: the
+// table just refused one more entry. Only when the table cannot be listed
+// either is the documented default assumed.
 func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
-	qe := &cloud.QuotaError{TableID: tableID, Quota: defaultQuota, Code: codeQuotaExceeded}
+	qe := &cloud.QuotaError{TableID: tableID, Code: codeQuotaExceeded}
 	var api *APIError
 	if errors.As(cause, &api) {
-		if m := quotaPattern.FindString(api.Message); m != "" {
-			qe.Quota, _ = strconv.Atoi(m)
+		if m := quotaPattern.FindStringSubmatch(api.Message); m != nil {
+			qe.Quota, _ = strconv.Atoi(m[1])
 		}
 	}
-	if routes, err := p.Routes(ctx, tableID); err == nil {
-		for _, r := range routes {
-			if !r.System {
-				qe.Used++
-			}
+	routes, err := p.Routes(ctx, tableID)
+	if err != nil {
+		p.log.Warn("count entries of a full table", zap.String("table", tableID), zap.Error(err))
+	}
+	for _, r := range routes {
+		if !r.System {
+			qe.Used++
 		}
+	}
+	switch {
+	case qe.Quota > 0:
+	case err == nil:
+		qe.Quota = qe.Used
+	default:
+		qe.Quota = defaultQuota
 	}
 	return qe
 }
