@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 	"go.uber.org/zap"
@@ -274,39 +273,6 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		})
 }
 
-// waitAvailable polls the table until every route of want is Available and
-// points where it should. A destination held by another next hop is an
-// error at once: waiting will not change it.
-func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) error {
-	return p.poll(ctx, tableID, "Available", func(current []cloud.Route) (bool, error) {
-		done := true
-		for _, w := range want {
-			e, ok := findDestination(current, w.Destination)
-			switch {
-			case !ok:
-				done = false
-			case e.Target != w.Target:
-				return false, fmt.Errorf("create route %s in %s: destination is held by %s (%s)", w.Destination, tableID, e.Target, describeHolder(e))
-			case e.Status != cloud.StatusAvailable:
-				done = false
-			}
-		}
-		return done, nil
-	})
-}
-
-// waitGone polls the table until none of the routes is left.
-func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Route) error {
-	return p.poll(ctx, tableID, "deleted", func(current []cloud.Route) (bool, error) {
-		for _, g := range gone {
-			if _, ok := findEntry(current, g.Destination, g.Target); ok {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-}
-
 func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
 	for _, r := range routes {
 		if r.Destination == dst {
@@ -324,30 +290,4 @@ func describeHolder(e cloud.Route) string {
 		return "entry " + e.Name + ", not vpcroute's"
 	}
 	return "an entry not vpcroute's"
-}
-
-// poll lists the table until done says so, with growing intervals, bounded
-// by opts.ChangeTimeout.
-func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]cloud.Route) (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
-	defer cancel()
-	interval := 200 * time.Millisecond
-	for {
-		current, err := p.Routes(ctx, tableID)
-		if err != nil {
-			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
-		}
-		ok, err := done(current)
-		if err != nil || ok {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
-		case <-time.After(interval):
-		}
-		// At most every 500 ms: an entry is Pending for a few seconds, and
-		// noticing late delays this batch and the next by as much.
-		interval = min(interval*3/2, 500*time.Millisecond)
-	}
 }
