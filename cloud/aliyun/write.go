@@ -86,11 +86,13 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 			req := vpc.CreateCreateRouteEntriesRequest()
 			entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
 			for _, r := range todo {
+				// The API reference's names and values only: the SDK's
+				// Describption field is a misspelling the API does not list,
+				// and IpVersion takes 4 or 6.
 				entries = append(entries, vpc.CreateRouteEntriesRouteEntries{
-					RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "IPv4",
+					RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "4",
 					NextHopType: r.Target.Kind, NextHop: r.Target.ID,
 					Name: entryName(cluster), Description: entryDescription(cluster, r.Target.ID),
-					Describption: entryDescription(cluster, r.Target.ID),
 				})
 			}
 			req.RouteEntries = &entries

@@ -73,22 +73,6 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
-func TestQuotaPattern(t *testing.T) {
-	for msg, want := range map[string]string{
-		"The maximum number of routes has been reached: route table rtb-0a1 holds 50 routes and its limit is 50.": "50",
-		"Route limit: 1000": "1000",
-		"The maximum number of routes has been reached.": "",
-	} {
-		got := ""
-		if m := quotaPattern.FindStringSubmatch(msg); m != nil {
-			got = m[1]
-		}
-		if got != want {
-			t.Errorf("%q: limit %q, want %q", msg, got, want)
-		}
-	}
-}
-
 func TestRouteMissing(t *testing.T) {
 	for _, tt := range []struct {
 		err  error

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
-	"strconv"
 	"time"
 
 	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +31,7 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 	for _, r := range valid {
 		err := p.createOne(ctx, tableID, r)
 		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID, err))
+			errs = append(errs, p.quotaError(ctx, tableID))
 			break
 		}
 		if err != nil {
@@ -111,7 +109,7 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 			err = p.createOne(ctx, tableID, r)
 		}
 		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID, err))
+			errs = append(errs, p.quotaError(ctx, tableID))
 			break
 		}
 		if err != nil {
@@ -288,36 +286,30 @@ func describeHolder(e cloud.Route) string {
 	return "a route not vpcroute's, " + e.Description
 }
 
-// quotaPattern finds the limit in a RouteLimitExceeded message, when it
-// says it ("... its limit is 50."). EC2's own message does not.
-var quotaPattern = regexp.MustCompile(`(?i)\blimit(?: is|:|=)?\s*(\d+)`)
+// defaultRouteLimit is EC2's default quota of routes per route table.
+const defaultRouteLimit = 50
 
 // quotaError names the table, its limit and how many routes it holds.
-// EC2's limit counts the routes added to the table (origin CreateRoute),
+// EC2's RouteLimitExceeded says neither ("You've reached the limit on the
+// number of routes that you can add to a route table."), so both come from
+// the table: its limit counts the routes added to it (origin CreateRoute),
 // those vpcroute skips (IPv6, prefix lists) included, so they are counted
-// from the raw table; the local and propagated routes do not count. When
-// the message does not say the limit, the count is the limit: the table
-// just refused one more.
-func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
-	qe := &cloud.QuotaError{TableID: tableID, Code: codeRouteLimit}
-	var api *APIError
-	if errors.As(cause, &api) {
-		if m := quotaPattern.FindStringSubmatch(api.Message); m != nil {
-			qe.Quota, _ = strconv.Atoi(m[1])
-		}
-	}
-	if table, err := p.describeTable(ctx, tableID); err == nil {
-		for _, r := range table.Routes {
-			if r.Origin == types.RouteOriginCreateRoute {
-				qe.Used++
-			}
-		}
-	} else {
+// from the raw table; the local and propagated routes do not count. The
+// count is the limit, since the table just refused one more; only when the
+// table cannot be read is EC2's default assumed.
+func (p *Provider) quotaError(ctx context.Context, tableID string) error {
+	qe := &cloud.QuotaError{TableID: tableID, Code: codeRouteLimit, Quota: defaultRouteLimit}
+	table, err := p.describeTable(ctx, tableID)
+	if err != nil {
 		p.log.Warn("count routes of a full table", zap.String("table", tableID), zap.Error(err))
+		return qe
 	}
-	if qe.Quota == 0 {
-		qe.Quota = qe.Used
+	for _, r := range table.Routes {
+		if r.Origin == types.RouteOriginCreateRoute {
+			qe.Used++
+		}
 	}
+	qe.Quota = qe.Used
 	return qe
 }
 
