@@ -209,7 +209,7 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 		e, ok := findEntry(current, r.Destination, r.Target)
 		switch {
 		case !ok:
-			continue // already gone
+			continue // already gone, or moved: not what the caller meant
 		case !e.OwnedBy(cluster) || e.System:
 			errs = append(errs, fmt.Errorf("refusing to delete %s: the entry is not owned by vpcroute cluster %q", e, cluster))
 		default:
