@@ -231,29 +231,6 @@ func TestFinalErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestQuotaExceeded(t *testing.T) {
-	f := newFixture(t, func(topo *sim.Topology) {
-		topo.Behaviour.Quota = 3
-		for i := 0; i < 3; i++ {
-			topo.RouteTables[0].Routes = append(topo.RouteTables[0].Routes,
-				sim.RouteSpec{Destination: fmt.Sprintf("172.16.%d.0/24", i), NextHopType: "Instance", NextHopID: "i-bbb"})
-		}
-	})
-	p := f.provider(t, "i-aaa")
-	err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
-	var qe *cloud.QuotaError
-	if !errors.As(err, &qe) || !errors.Is(err, cloud.ErrQuotaExceeded) {
-		t.Fatalf("err = %v, want a QuotaError", err)
-	}
-	// The default table holds 0.0.0.0/0 plus the three above.
-	if qe.TableID != "vtb-lab" || qe.Used != 4 {
-		t.Errorf("QuotaError = %+v", qe)
-	}
-	if n := f.sim.Stats().Calls("CreateRouteEntry"); n != 1 {
-		t.Errorf("calls = %d, want 1: quota errors are not retried", n)
-	}
-}
-
 func TestBatchesAndPaging(t *testing.T) {
 	f := newFixture(t, nil)
 	p := f.provider(t, "i-aaa")

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 	"go.uber.org/zap"
@@ -19,7 +18,9 @@ import (
 // take in one call.
 const maxBatch = 50
 
-// defaultQuota is the custom-entry quota of a route table unless raised.
+// defaultQuota is the custom-entry quota of a route table unless raised
+// (API reference of CreateRouteEntry: "A route table can contain up to 200
+// custom route entries").
 const defaultQuota = 200
 
 // CreateRoutes implements cloud.Provider. Entries are created in batches of
@@ -89,11 +90,13 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 			req := vpc.CreateCreateRouteEntriesRequest()
 			entries := make([]vpc.CreateRouteEntriesRouteEntries, 0, len(todo))
 			for _, r := range todo {
+				// The API reference's names and values only: the SDK's
+				// Describption field is a misspelling the API does not list,
+				// and IpVersion takes 4 or 6.
 				entries = append(entries, vpc.CreateRouteEntriesRouteEntries{
-					RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "IPv4",
+					RouteTableId: tableID, DstCidrBlock: r.Destination.String(), IpVersion: "4",
 					NextHopType: r.Target.Kind, NextHop: r.Target.ID,
 					Name: entryName(cluster), Description: entryDescription(cluster, r.Target.ID),
-					Describption: entryDescription(cluster, r.Target.ID),
 				})
 			}
 			req.RouteEntries = &entries
@@ -157,24 +160,40 @@ func findByDestination(routes []cloud.Route, dst string) (cloud.Route, bool) {
 	return cloud.Route{}, false
 }
 
-// quotaPattern finds the quota in a QuotaExceeded message, when it says it.
-var quotaPattern = regexp.MustCompile(`\b(\d{2,5})\b`)
+// quotaPattern finds the quota in a QuotaExceeded message when the
+// message names it ("... its quota is 200."). Alibaba documents the code
+// and the default quota (200 custom entries per table) but not the
+// message's wording, so only a number labelled as the quota is taken: the
+// entry count, IDs and CIDRs in the same text are not the quota.
+var quotaPattern = regexp.MustCompile(`(?i)\bquota(?:\s+is|\s+of)?\s*[:=]?\s*(\d+)\b`)
 
 // quotaError names the table, its quota and how many entries it holds.
+// When the message does not say the quota, the count is the quota: the
+// table just refused one more entry. Only when the table cannot be listed
+// either is the documented default assumed.
 func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
-	qe := &cloud.QuotaError{TableID: tableID, Quota: defaultQuota, Code: codeQuotaExceeded}
+	qe := &cloud.QuotaError{TableID: tableID, Code: codeQuotaExceeded}
 	var api *APIError
 	if errors.As(cause, &api) {
-		if m := quotaPattern.FindString(api.Message); m != "" {
-			qe.Quota, _ = strconv.Atoi(m)
+		if m := quotaPattern.FindStringSubmatch(api.Message); m != nil {
+			qe.Quota, _ = strconv.Atoi(m[1])
 		}
 	}
-	if routes, err := p.Routes(ctx, tableID); err == nil {
-		for _, r := range routes {
-			if !r.System {
-				qe.Used++
-			}
+	routes, err := p.Routes(ctx, tableID)
+	if err != nil {
+		p.log.Warn("count entries of a full table", zap.String("table", tableID), zap.Error(err))
+	}
+	for _, r := range routes {
+		if !r.System {
+			qe.Used++
 		}
+	}
+	switch {
+	case qe.Quota > 0:
+	case err == nil:
+		qe.Quota = qe.Used
+	default:
+		qe.Quota = defaultQuota
 	}
 	return qe
 }
@@ -194,7 +213,7 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 		e, ok := findEntry(current, r.Destination, r.Target)
 		switch {
 		case !ok:
-			continue // already gone
+			continue // already gone, or moved: not what the caller meant
 		case !e.OwnedBy(cluster) || e.System:
 			errs = append(errs, fmt.Errorf("refusing to delete %s: the entry is not owned by vpcroute cluster %q", e, cluster))
 		default:
@@ -264,39 +283,6 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		})
 }
 
-// waitAvailable polls the table until every route of want is Available and
-// points where it should. A destination held by another next hop is an
-// error at once: waiting will not change it.
-func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) error {
-	return p.poll(ctx, tableID, "Available", func(current []cloud.Route) (bool, error) {
-		done := true
-		for _, w := range want {
-			e, ok := findDestination(current, w.Destination)
-			switch {
-			case !ok:
-				done = false
-			case e.Target != w.Target:
-				return false, fmt.Errorf("create route %s in %s: destination is held by %s (%s)", w.Destination, tableID, e.Target, describeHolder(e))
-			case e.Status != cloud.StatusAvailable:
-				done = false
-			}
-		}
-		return done, nil
-	})
-}
-
-// waitGone polls the table until none of the routes is left.
-func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Route) error {
-	return p.poll(ctx, tableID, "deleted", func(current []cloud.Route) (bool, error) {
-		for _, g := range gone {
-			if _, ok := findEntry(current, g.Destination, g.Target); ok {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-}
-
 func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
 	for _, r := range routes {
 		if r.Destination == dst {
@@ -314,37 +300,4 @@ func describeHolder(e cloud.Route) string {
 		return "entry " + e.Name + ", not vpcroute's"
 	}
 	return "an entry not vpcroute's"
-}
-
-// poll lists the table until done says so, with growing intervals, bounded
-// by opts.ChangeTimeout. An ended term (ctx) abandons the wait at once.
-func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]cloud.Route) (bool, error)) error {
-	term, wait := ctx, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)
-	ctx, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
-	defer cancel()
-	interval := 200 * time.Millisecond
-	for {
-		if err := cloud.Stopped(term, wait); err != nil {
-			return err
-		}
-		current, err := p.Routes(ctx, tableID)
-		if err != nil {
-			return fmt.Errorf("%s: %w", wait, err)
-		}
-		ok, err := done(current)
-		if err != nil || ok {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			if err := cloud.Stopped(term, wait); err != nil {
-				return err
-			}
-			return fmt.Errorf("routes in %s not %s after %s: %w", tableID, what, p.opts.ChangeTimeout, ctx.Err())
-		case <-time.After(interval):
-		}
-		// At most every 500 ms: an entry is Pending for a few seconds, and
-		// noticing late delays this batch and the next by as much.
-		interval = min(interval*3/2, 500*time.Millisecond)
-	}
 }

@@ -27,7 +27,9 @@
 // listing. RouteAlreadyExists is success when the route already points at
 // the same ENI, InvalidRoute.NotFound on delete is success, a route owned
 // by the cluster but pointing at the wrong ENI is moved with ReplaceRoute
-// (cloud.Replacer), and RouteLimitExceeded is a *cloud.QuotaError with the
+// (cloud.Replacer), falling back to CreateRoute when the route is gone
+// meanwhile (EC2 answers InvalidParameterValue "There is no route defined
+// for ..."), and RouteLimitExceeded is a *cloud.QuotaError with the
 // table's count. Every mutating call first takes a token of a client-side
 // bucket sized like EC2's (50, refilling 5/s); RequestLimitExceeded, 5xx
 // answers and transport failures are retried with jittered exponential

@@ -18,6 +18,7 @@ import (
 const (
 	codeRouteExists      = "RouteAlreadyExists"
 	codeRouteNotFound    = "InvalidRoute.NotFound"
+	codeInvalidValue     = "InvalidParameterValue"
 	codeRouteLimit       = "RouteLimitExceeded"
 	codeRequestLimit     = "RequestLimitExceeded"
 	codeThrottling       = "Throttling"
@@ -134,6 +135,25 @@ func codeOf(err error) string {
 		return api.Code
 	}
 	return ""
+}
+
+// routeMissing reports whether err says the table holds no route for the
+// destination. EC2 answers a ReplaceRoute of a missing destination with
+// InvalidParameterValue "There is no route defined for '10.0.0.0/24' in
+// the route table. Use CreateRoute instead." and a DeleteRoute with
+// InvalidRoute.NotFound; both mean the same here.
+func routeMissing(err error) bool {
+	var api *APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.Code {
+	case codeRouteNotFound:
+		return true
+	case codeInvalidValue:
+		return strings.Contains(strings.ToLower(api.Message), "no route defined")
+	}
+	return false
 }
 
 // retryable reports whether a call that failed with err may succeed if sent

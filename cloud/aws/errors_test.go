@@ -73,18 +73,22 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
-func TestQuotaPattern(t *testing.T) {
-	for msg, want := range map[string]string{
-		"The maximum number of routes has been reached: route table rtb-0a1 holds 50 routes and its limit is 50.": "50",
-		"Route limit: 1000": "1000",
-		"The maximum number of routes has been reached.": "",
+func TestRouteMissing(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		// EC2's answers to a ReplaceRoute and a DeleteRoute of a missing destination.
+		{apiErr("ReplaceRoute", 400, "InvalidParameterValue", "There is no route defined for '10.0.0.0/24' in the route table. Use CreateRoute instead."), true},
+		{apiErr("DeleteRoute", 400, "InvalidRoute.NotFound", "The route identified by 10.0.0.0/24 does not exist."), true},
+		// Other bad values are not a missing route.
+		{apiErr("ReplaceRoute", 400, "InvalidParameterValue", "Value (10.0.0.1/24) for parameter destinationCidrBlock is invalid."), false},
+		{apiErr("ReplaceRoute", 400, "InvalidNetworkInterfaceID.NotFound", "no route defined"), false},
+		{errors.New("There is no route defined"), false},
+		{nil, false},
 	} {
-		got := ""
-		if m := quotaPattern.FindStringSubmatch(msg); m != nil {
-			got = m[1]
-		}
-		if got != want {
-			t.Errorf("%q: limit %q, want %q", msg, got, want)
+		if got := routeMissing(wrapSDKError("X", tt.err)); got != tt.want {
+			t.Errorf("routeMissing(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }

@@ -267,7 +267,9 @@ func (f *fakeEC2) ReplaceRoute(_ context.Context, in *ec2.ReplaceRouteInput, _ .
 	case err != nil:
 		return nil, err
 	case i < 0:
-		return nil, apiErr("ReplaceRoute", 400, codeRouteNotFound, "no route with destination-cidr-block "+*in.DestinationCidrBlock)
+		// What EC2 answers; InvalidRoute.NotFound is DeleteRoute's answer.
+		return nil, apiErr("ReplaceRoute", 400, "InvalidParameterValue",
+			"There is no route defined for '"+*in.DestinationCidrBlock+"' in the route table. Use CreateRoute instead.")
 	}
 	t.Routes[i] = created(*in.DestinationCidrBlock, *in.NetworkInterfaceId)
 	return &ec2.ReplaceRouteOutput{}, nil

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
-	"strconv"
 	"time"
 
 	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
@@ -39,7 +37,7 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 		}
 		err := p.createOne(ctx, tableID, r)
 		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID, err))
+			errs = append(errs, p.quotaError(ctx, tableID))
 			break
 		}
 		if err != nil {
@@ -115,11 +113,13 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
 		}
-		if !ok || codeOf(err) == codeRouteNotFound {
+		if !ok || routeMissing(err) {
+			// Deleted since the listing: nothing is held, so nothing can
+			// be taken from anyone by creating it.
 			err = p.createOne(ctx, tableID, r)
 		}
 		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID, err))
+			errs = append(errs, p.quotaError(ctx, tableID))
 			break
 		}
 		if err != nil {
@@ -135,7 +135,9 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 	return errors.Join(errs...)
 }
 
-// replaceOne sends ReplaceRoute moving old's destination to r's ENI.
+// replaceOne sends ReplaceRoute moving old's destination to r's ENI. A
+// destination the table no longer holds is returned unwrapped, for
+// routeMissing.
 func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.Route) error {
 	in := &ec2.ReplaceRouteInput{RouteTableId: awsv2.String(tableID),
 		DestinationCidrBlock: awsv2.String(r.Destination.String()), NetworkInterfaceId: awsv2.String(r.Target.ID)}
@@ -143,7 +145,7 @@ func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.
 	_, err := callRetry(ctx, p, "ReplaceRoute", func(ctx context.Context) (*ec2.ReplaceRouteOutput, error) {
 		return p.api.ReplaceRoute(ctx, in)
 	})
-	if err != nil && codeOf(err) != codeRouteNotFound {
+	if err != nil && !routeMissing(err) {
 		return fmt.Errorf("replace route %s in %s (%s -> %s): %w", r.Destination, tableID, old.Target, r.Target, err)
 	}
 	return err
@@ -305,36 +307,30 @@ func describeHolder(e cloud.Route) string {
 	return "a route not vpcroute's, " + e.Description
 }
 
-// quotaPattern finds the limit in a RouteLimitExceeded message, when it
-// says it ("... its limit is 50."). EC2's own message does not.
-var quotaPattern = regexp.MustCompile(`(?i)\blimit(?: is|:|=)?\s*(\d+)`)
+// defaultRouteLimit is EC2's default quota of routes per route table.
+const defaultRouteLimit = 50
 
 // quotaError names the table, its limit and how many routes it holds.
-// EC2's limit counts the routes added to the table (origin CreateRoute),
+// EC2's RouteLimitExceeded says neither ("You've reached the limit on the
+// number of routes that you can add to a route table."), so both come from
+// the table: its limit counts the routes added to it (origin CreateRoute),
 // those vpcroute skips (IPv6, prefix lists) included, so they are counted
-// from the raw table; the local and propagated routes do not count. When
-// the message does not say the limit, the count is the limit: the table
-// just refused one more.
-func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) error {
-	qe := &cloud.QuotaError{TableID: tableID, Code: codeRouteLimit}
-	var api *APIError
-	if errors.As(cause, &api) {
-		if m := quotaPattern.FindStringSubmatch(api.Message); m != nil {
-			qe.Quota, _ = strconv.Atoi(m[1])
-		}
-	}
-	if table, err := p.describeTable(ctx, tableID); err == nil {
-		for _, r := range table.Routes {
-			if r.Origin == types.RouteOriginCreateRoute {
-				qe.Used++
-			}
-		}
-	} else {
+// from the raw table; the local and propagated routes do not count. The
+// count is the limit, since the table just refused one more; only when the
+// table cannot be read is EC2's default assumed.
+func (p *Provider) quotaError(ctx context.Context, tableID string) error {
+	qe := &cloud.QuotaError{TableID: tableID, Code: codeRouteLimit, Quota: defaultRouteLimit}
+	table, err := p.describeTable(ctx, tableID)
+	if err != nil {
 		p.log.Warn("count routes of a full table", zap.String("table", tableID), zap.Error(err))
+		return qe
 	}
-	if qe.Quota == 0 {
-		qe.Quota = qe.Used
+	for _, r := range table.Routes {
+		if r.Origin == types.RouteOriginCreateRoute {
+			qe.Used++
+		}
 	}
+	qe.Quota = qe.Used
 	return qe
 }
 

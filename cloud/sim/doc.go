@@ -65,25 +65,49 @@
 //     or "alternate" to cycle). A CreateRouteEntries/DeleteRouteEntries call
 //     is one change: it is refused whole, and its own entries never conflict
 //     with each other.
-//   - Quota: behaviour.quota custom entries per table (default 200), else
-//     400 QuotaExceeded; the message names the table, the count and the
-//     quota. System entries do not count.
+//   - Quota: behaviour.quota custom entries per table (default 200, the
+//     documented default), else 400 QuotaExceeded. System entries do not
+//     count. The reference documents the code, not the message; the
+//     simulator's names the table, the count and then the quota ("holds 4
+//     custom entries and its quota is 3"), so a client must not take the
+//     first number for the quota.
 //   - Destination: an address without a mask is a /32; anything but an IPv4
 //     network address is 400 InvalidDestinationCidrBlock.Malformed. Equal
-//     to or inside a vswitch CIDR is 400 InvalidCIDRBlock.Conflict (the
-//     vendor documents the rule but not the code; a destination containing a
-//     vswitch CIDR is allowed, as documented). Already in the table is 400
-//     InvalidCIDRBlock.Duplicate, the message naming the holder.
+//     to or inside a vswitch CIDR is 400 InvalidCidrBlock.Overlapped
+//     "Specified CIDR block overlapped with other subnets.": the reference
+//     documents the rule for CreateRouteEntry(ies) but no code for it; this
+//     is the code CreateVSwitch documents for the same overlap seen from the
+//     vswitch's side. A destination containing a vswitch CIDR is allowed,
+//     as documented. Already in the table is 400 InvalidCIDRBlock.Duplicate,
+//     the message naming the holder.
 //   - Next hop: types are checked against the documented list; an Instance
 //     next hop must be an instance of the table's VPC, else 404
 //     InvalidInstanceId.NotFound. ECMP (NextHopList) is refused.
-//   - Delete of a missing entry is 404 InvalidRouteEntry.NotFound; changing
-//     a System entry is 400 OperationDenied.SystemRouteEntry (sim's code).
-//     ModifyRouteEntry changes RouteEntryName/Description only.
+//   - Delete of a missing entry is 400 InvalidRouteEntry.NotFound; changing
+//     a System entry is 400 OperationDenied "Specified operation is denied
+//     as route entry type is system." The VPC reference lists no error
+//     codes for either; both are as the reference of DeleteRouteEntry of
+//     ECS 2014-05-26, the API the VPC one replaced, documents them.
+//     ModifyRouteEntry changes RouteEntryName/Description only; a new next
+//     hop (OperationUnsupported.ModifyNextHop) and ECMP next hops
+//     (OperationUnsupported.NextHopList) are refused with the simulator's
+//     own codes: the real API serves both, so no documented code applies.
+//   - Parameters: the route-entry actions and DescribeRouteEntryList take
+//     the parameters of the API reference only (vpc_params.go), else 400
+//     InvalidParameter naming the parameter. The reference does not say
+//     what the real API does with an unknown one; refusing it keeps a
+//     misspelt field from passing here and being dropped there. So the
+//     SDK's RouteEntries.N.Describption (a misspelling alibaba-cloud-sdk-go
+//     keeps beside Description, which the reference lists alone) and
+//     CreateRouteEntry's PrivateIpAddress are refused; so is DryRun=true,
+//     not simulated. RouteEntries.N.IpVersion takes the documented 4 (6 is
+//     refused: no IPv6). More than 50 RouteEntries is 400
+//     InvalidParameter: the limit is documented, its code is not.
 //   - CreateRouteEntry honours ClientToken: a repeated token answers the
 //     first call's RouteEntryId without a change.
 //   - DescribeRouteEntryList: RouteTableId required; MaxResult 1-100
-//     (default 50, else 400 InvalidParameter); NextToken paging. Filters:
+//     (default 10, as documented; else 400 InvalidParameter); NextToken
+//     paging. Filters:
 //     DestinationCidrBlock, DestCidrBlockList.N, RouteEntryType, NextHopId,
 //     NextHopType, RouteEntryId, RouteEntryName. Every table holds System
 //     entries for its VPC's vswitch CIDRs (next hop type "local") and for
@@ -213,8 +237,10 @@
 //     InvalidInstanceID "There are multiple interfaces attached to instance
 //     ...". The route then targets that ENI and shows both IDs. Gateway and
 //     other targets are taken on trust. behaviour.quota (default 50) routes
-//     per table, local routes not counted, else RouteLimitExceeded naming
-//     the table, its count and the limit.
+//     per table, local routes not counted, else RouteLimitExceeded with
+//     EC2's documented text, "You've reached the limit on the number of
+//     routes that you can add to a route table.", which names neither the
+//     table nor the limit.
 //   - ReplaceRoute changes the target in one step (no moment without a
 //     route); a missing route is InvalidParameterValue "There is no route
 //     defined for '...' in the route table. Use CreateRoute instead.", the

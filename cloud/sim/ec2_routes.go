@@ -100,8 +100,8 @@ func (s *Server) ec2CreateRoute(p params) (any, *apiError) {
 		return nil, aerr
 	}
 	if n := t.customCount(); n >= s.beh.quota {
-		return nil, ec2Err(CodeRouteLimitExceeded,
-			"The maximum number of routes has been reached: route table %s holds %d routes and its limit is %d.", t.id, n, s.beh.quota)
+		// EC2's documented text: it names neither the table nor the limit.
+		return nil, ec2Err(CodeRouteLimitExceeded, "You've reached the limit on the number of routes that you can add to a route table.")
 	}
 	s.w.newEntry(t, e)
 	s.w.refreshRouteStates()

@@ -10,9 +10,11 @@ import (
 // entry or instance does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Error codes the simulator answers with. Most are Alibaba Cloud's own; the
-// few marked "sim" are the simulator's choice where the vendor documents the
-// rule but not the code (see doc.go).
+// Error codes the simulator answers with, Alibaba Cloud's own. Where the
+// API reference documents a rule but not its code, the closest documented
+// code is used (see doc.go). The two marked "sim" answer a request the
+// real API serves and the simulator does not simulate: they describe the
+// simulator, not the cloud.
 const (
 	CodeInvalidAccessKeyID       = "InvalidAccessKeyId.NotFound"
 	CodeSignatureDoesNotMatch    = "SignatureDoesNotMatch"
@@ -30,19 +32,18 @@ const (
 	CodeEntryNotFound            = "InvalidRouteEntry.NotFound"
 	CodeTableNotFound            = "InvalidRouteTableId.NotFound"
 	CodeCIDRMalformed            = "InvalidDestinationCidrBlock.Malformed"
-	CodeCIDRConflict             = "InvalidCIDRBlock.Conflict" // sim
+	CodeCIDROverlapped           = "InvalidCidrBlock.Overlapped"
 	CodeInstanceNotFound         = "InvalidInstanceId.NotFound"
 	CodeInstanceIDsMalformed     = "InvalidInstanceIds.Malformed"
 	CodeNextHopTypeInvalid       = "IllegalParam.NextHopType"
 	CodeNextTokenInvalid         = "IllegalParam.NextToken"
 	CodeNameMalformed            = "InvalidRouteEntryName.Malformed"
 	CodeDescriptionMalformed     = "InvalidDescription.Malformed"
-	CodeSystemEntry              = "OperationDenied.SystemRouteEntry"   // sim
+	CodeSystemEntry              = "OperationDenied"
 	CodeUnsupportedModification  = "OperationUnsupported.ModifyNextHop" // sim
 	CodeUnsupportedECMP          = "OperationUnsupported.NextHopList"   // sim
 	CodeThrottling               = "Throttling.User"
 	CodeServiceUnavailable       = "ServiceUnavailable"
-	CodeTooManyEntries           = "InvalidParameter.RouteEntries.Exceeded" // sim
 	outcomeOK                    = "ok"
 	outcomeTransportError        = "TransportError"
 	defaultRecommendationMessage = "vpcroute-sim: see the simulator's doc.go for the rule behind this code"

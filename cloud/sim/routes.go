@@ -78,8 +78,8 @@ func (w *world) checkHop(t *table, hopType, hopID string) *apiError {
 func (w *world) checkPlacement(t *table, dest netip.Prefix) *apiError {
 	for _, v := range w.vswitchesOf(t.vpc) {
 		if v.cidr.Bits() <= dest.Bits() && v.cidr.Contains(dest.Addr()) {
-			return badRequest(CodeCIDRConflict,
-				"The specified DestinationCidrBlock %s is the same as or inside the CIDR block %s of vswitch %s.", dest, v.cidr, v.id)
+			return badRequest(CodeCIDROverlapped,
+				"Specified CIDR block overlapped with other subnets: %s is the same as or inside the CIDR block %s of vswitch %s.", dest, v.cidr, v.id)
 		}
 	}
 	if e := t.entryByDest(dest); e != nil {
@@ -116,7 +116,7 @@ func (w *world) findEntry(entryID, tableID, dest, hopID string) (*entry, *apiErr
 	if entryID != "" {
 		e := w.entries[entryID]
 		if e == nil || (tableID != "" && e.table != tableID) {
-			return nil, notFound(CodeEntryNotFound, "The specified route entry %s does not exist.", entryID)
+			return nil, badRequest(CodeEntryNotFound, "The specified route entry %s does not exist.", entryID)
 		}
 		return e, nil
 	}
@@ -133,7 +133,7 @@ func (w *world) findEntry(entryID, tableID, dest, hopID string) (*entry, *apiErr
 	}
 	e := t.entryByDest(p)
 	if e == nil || (hopID != "" && e.hopID != hopID) {
-		return nil, notFound(CodeEntryNotFound, "The specified route entry %s (next hop %q) does not exist in route table %s.", p, hopID, tableID)
+		return nil, badRequest(CodeEntryNotFound, "The specified route entry %s (next hop %q) does not exist in route table %s.", p, hopID, tableID)
 	}
 	return e, nil
 }

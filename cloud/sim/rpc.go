@@ -134,6 +134,9 @@ func (s *Server) callRPC(r *http.Request, action, class string, p params) (any, 
 		}
 		return nil, &apiError{Status: f.status(), Code: f.Code, Message: msg}
 	}
+	if aerr := checkParams(action, p); aerr != nil {
+		return nil, aerr
+	}
 	return s.dispatch(action, p)
 }
 

@@ -189,8 +189,8 @@ func TestSDKCreateRouteEntries(t *testing.T) {
 	ts := start(t)
 	req := at(ts, vpc.CreateCreateRouteEntriesRequest())
 	req.RouteEntries = &[]vpc.CreateRouteEntriesRouteEntries{
-		{RouteTableId: testTable, DstCidrBlock: "10.0.0.0/24", NextHop: "i-aaa", NextHopType: "Instance", Name: "vpcroute-a", Describption: "owned by test"},
-		{RouteTableId: testTable, DstCidrBlock: "10.1.0.0/24", NextHop: "i-bbb", NextHopType: "Instance", Name: "vpcroute-b", Description: "plain field"},
+		{RouteTableId: testTable, DstCidrBlock: "10.0.0.0/24", NextHop: "i-aaa", NextHopType: "Instance", Name: "vpcroute-a", Description: "owned by test"},
+		{RouteTableId: testTable, DstCidrBlock: "10.1.0.0/24", NextHop: "i-bbb", NextHopType: "Instance", Name: "vpcroute-b"},
 		{RouteTableId: testTable, DstCidrBlock: "10.0.0.0/24", NextHop: "i-bbb", NextHopType: "Instance"},     // duplicate in the batch
 		{RouteTableId: testTable, DstCidrBlock: "10.2.0.0/24", NextHop: "i-missing", NextHopType: "Instance"}, // unknown instance
 	}
@@ -213,7 +213,7 @@ func TestSDKCreateRouteEntries(t *testing.T) {
 	if a == nil || a.Description != "owned by test" || a.RouteEntryName != "vpcroute-a" || a.InstanceId != "i-aaa" {
 		t.Errorf("entry a = %+v", a)
 	}
-	if b == nil || b.Description != "plain field" || b.NextHops.NextHop[0].NextHopId != "i-bbb" {
+	if b == nil || b.Description != "" || b.NextHops.NextHop[0].NextHopId != "i-bbb" {
 		t.Errorf("entry b = %+v", b)
 	}
 }
@@ -228,7 +228,7 @@ func TestSDKCreateRouteEntriesLimit(t *testing.T) {
 	req := at(ts, vpc.CreateCreateRouteEntriesRequest())
 	req.RouteEntries = &batch
 	_, err := vpcClient(t).CreateRouteEntries(req)
-	wantServerError(t, err, 400, CodeTooManyEntries)
+	wantServerError(t, err, 400, CodeInvalidParameter)
 	if n := len(listEntries(t, ts, func(r *vpc.DescribeRouteEntryListRequest) { r.RouteEntryType = "Custom" })); n != 1 {
 		t.Errorf("a refused batch changed the table: %d custom entries", n)
 	}
@@ -248,7 +248,7 @@ func TestSDKDeleteRouteEntry(t *testing.T) {
 	byDest := at(ts, vpc.CreateDeleteRouteEntryRequest())
 	byDest.RouteTableId, byDest.DestinationCidrBlock, byDest.NextHopId = testTable, "10.1.0.0/24", "i-aaa"
 	_, err := c.DeleteRouteEntry(byDest)
-	wantServerError(t, err, 404, CodeEntryNotFound) // wrong next hop
+	wantServerError(t, err, 400, CodeEntryNotFound) // wrong next hop
 	byDest.NextHopId = "i-bbb"
 	if _, err := c.DeleteRouteEntry(byDest); err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestSDKDeleteRouteEntry(t *testing.T) {
 		t.Errorf("deleted entries still listed: %+v", entries)
 	}
 	_, err = c.DeleteRouteEntry(byID)
-	wantServerError(t, err, 404, CodeEntryNotFound)
+	wantServerError(t, err, 400, CodeEntryNotFound)
 
 	sys := at(ts, vpc.CreateDeleteRouteEntryRequest())
 	sys.RouteTableId, sys.DestinationCidrBlock = testTable, "192.168.1.0/24"

@@ -117,7 +117,7 @@ credentials: [{accessKeyId: k, accessKeySecret: s}]
 		{"throttle", base + "behaviour: {throttle: {writes: {capacity: -3}}}\n", `behaviour.throttle.writes.capacity="-3"`},
 		{"fault", base + "faults: [{action: CreateRouteEntry, code: X, probability: 2}]\n", `faults[0].probability="2"`},
 		{"two system tables", base + "routeTables: [{id: vtb-1}, {id: vtb-2}]\n", `routeTables[1].type="": expected Custom: VPC vpc-1 already has System table vtb-1`},
-		{"route on vswitch", base + "routeTables: [{id: vtb-1, routes: [{destination: 192.168.1.0/25, nextHopType: Instance, nextHopId: i-1}]}]\n", `routeTables[0].routes[0]: The specified DestinationCidrBlock 192.168.1.0/25 is the same as or inside`},
+		{"route on vswitch", base + "routeTables: [{id: vtb-1, routes: [{destination: 192.168.1.0/25, nextHopType: Instance, nextHopId: i-1}]}]\n", `routeTables[0].routes[0]: Specified CIDR block overlapped with other subnets: 192.168.1.0/25 is the same as or inside`},
 		{"route to missing instance", base + "routeTables: [{id: vtb-1, routes: [{destination: 10.0.0.0/24, nextHopType: Instance, nextHopId: i-9}]}]\n", `routeTables[0].routes[0]: The specified instance i-9 does not exist`},
 		{"both vpc forms", base + "vpcs: [{id: vpc-2, cidr: 10.0.0.0/8}]\n", `vpc="vpc-1": expected either vpc or vpcs`},
 	}

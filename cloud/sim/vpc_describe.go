@@ -247,7 +247,8 @@ func (s *Server) describeRouteEntryList(p params) (any, *apiError) {
 	if tableID == "" {
 		return nil, missingParam("RouteTableId")
 	}
-	limit, aerr := p.intParam("MaxResult", 50, 1, 100)
+	// MaxResult is 1-100, 10 when not given (API reference).
+	limit, aerr := p.intParam("MaxResult", 10, 1, 100)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -111,7 +111,7 @@ func batchItems(p params) ([]map[string]string, *apiError) {
 		return nil, missingParam("RouteEntries")
 	}
 	if len(byIndex) > maxBatch {
-		return nil, badRequest(CodeTooManyEntries, "The parameter RouteEntries holds %d entries: expected at most %d per call.", len(byIndex), maxBatch)
+		return nil, badRequest(CodeInvalidParameter, "The parameter RouteEntries holds %d entries: expected at most %d per call.", len(byIndex), maxBatch)
 	}
 	keys := make([]int, 0, len(byIndex))
 	for n := range byIndex {
@@ -142,11 +142,7 @@ func (s *Server) createRouteEntries(p params) (any, *apiError) {
 	}
 	resp := &batchResponse{RouteEntryIDs: []string{}, FailedRouteEntries: []failedEntry{}}
 	for _, it := range items {
-		desc := it["Describption"] // sic: the SDK's field name
-		if desc == "" {
-			desc = it["Description"]
-		}
-		id, aerr := s.createOne(it, desc)
+		id, aerr := s.createOne(it)
 		if aerr != nil {
 			resp.FailedRouteEntries = append(resp.FailedRouteEntries, failedEntry{DstCidrBlock: it["DstCidrBlock"],
 				NextHop: it["NextHop"], FailedCode: aerr.Code, FailedMessage: aerr.Message})
@@ -160,10 +156,15 @@ func (s *Server) createRouteEntries(p params) (any, *apiError) {
 
 // createOne creates one entry of a CreateRouteEntries call. Callers hold
 // s.mu.
-func (s *Server) createOne(it map[string]string, desc string) (string, *apiError) {
-	if v := it["IpVersion"]; v != "" && !strings.EqualFold(v, "IPv4") {
-		return "", invalidParam("IpVersion", v, "IPv4 (the simulator has no IPv6)")
+func (s *Server) createOne(it map[string]string) (string, *apiError) {
+	switch v := it["IpVersion"]; v {
+	case "", "4":
+	case "6":
+		return "", invalidParam("IpVersion", v, "4: vpcroute-sim simulates no IPv6")
+	default:
+		return "", invalidParam("IpVersion", v, "4 (IPv4) or 6 (IPv6)")
 	}
+	desc := it["Description"]
 	t := s.w.table(it["RouteTableId"])
 	if t == nil {
 		return "", notFound(CodeTableNotFound, "The specified route table %q does not exist.", it["RouteTableId"])
@@ -205,7 +206,7 @@ func (s *Server) deleteRouteEntry(p params) (any, *apiError) {
 // s.mu.
 func (s *Server) deletable(e *entry) *apiError {
 	if e.system {
-		return badRequest(CodeSystemEntry, "The route entry %s (%s) is a System entry and cannot be changed.", e.id, e.dest)
+		return badRequest(CodeSystemEntry, "Specified operation is denied as route entry type is system: %s (%s).", e.id, e.dest)
 	}
 	vpcID := s.w.table(e.table).vpc
 	if b := s.w.busy(vpcID); b != nil {
@@ -229,7 +230,7 @@ func (s *Server) deleteRouteEntries(p params) (any, *apiError) {
 			continue
 		}
 		if found[i].system {
-			errs[i] = badRequest(CodeSystemEntry, "The route entry %s is a System entry and cannot be deleted.", found[i].id)
+			errs[i] = badRequest(CodeSystemEntry, "Specified operation is denied as route entry type is system: %s (%s).", found[i].id, found[i].dest)
 			found[i] = nil
 			continue
 		}

@@ -31,7 +31,10 @@ func TestPublishGetRemoveRoundTrip(t *testing.T) {
 	if got.Order == 0 {
 		t.Fatal("Order not filled from the create revision")
 	}
-	want.Order = got.Order
+	if got.Revision < got.Order {
+		t.Fatalf("Revision %d not filled from the mod revision (create revision %d)", got.Revision, got.Order)
+	}
+	want.Order, want.Revision = got.Order, got.Revision
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get = %+v\nwant  %+v", got, want)
 	}
@@ -47,6 +50,9 @@ func TestPublishGetRemoveRoundTrip(t *testing.T) {
 	}
 	if got.Order != want.Order || !got.LastSeen.Equal(want.LastSeen) {
 		t.Fatalf("after rewrite Order %d LastSeen %s, want %d %s", got.Order, got.LastSeen, want.Order, want.LastSeen)
+	}
+	if got.Revision <= want.Revision {
+		t.Fatalf("after rewrite Revision %d, want more than %d: the leader sees a heartbeat by it", got.Revision, want.Revision)
 	}
 
 	if err := r.Remove(ctx, "i-aaa"); err != nil {

@@ -56,7 +56,7 @@ func (g *lossGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // "a test loses leadership in the middle of a long converge and asserts
 // zero writes after the loss": real etcd, the real Alibaba provider on the
 // simulator, a reconcile loop run under the leadership's context as the
-// daemon runs it. Two hosts claim 150 subnets: three batches of 50, each
+// daemon runs it. Six hosts claim 150 subnets: three batches of 50, each
 // held Pending until settled. The lease is revoked while batch 1 is being
 // polled.
 func TestLeaderLosingItsLeaseMidConvergeWritesNothingMore(t *testing.T) {
@@ -92,10 +92,20 @@ func TestLeaderLosingItsLeaseMidConvergeWritesNothingMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, h := range []struct{ instance, ip string }{{"i-aaa", "192.168.1.196"}, {"i-bbb", "192.168.1.197"}} {
+	// Six hosts of 25 subnets each: a record may claim at most
+	// reconciler.MaxClaimsPerHost.
+	hosts := []struct{ instance, ip string }{{"i-aaa", "192.168.1.196"}, {"i-bbb", "192.168.1.197"}}
+	for i := 3; i <= 6; i++ {
+		h := struct{ instance, ip string }{fmt.Sprintf("i-h%d", i), fmt.Sprintf("192.168.1.%d", 10+i)}
+		if err := s.AddInstance(sim.InstanceSpec{ID: h.instance, PrivateIP: h.ip}); err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, h)
+	}
+	for i, h := range hosts {
 		host := testHost(h.instance, h.ip, fmt.Sprintf("10.%d.0.0/24", i))
 		host.LastSeen = time.Now()
-		for j := 1; j < 75; j++ {
+		for j := 1; j < 25; j++ {
 			host.Subnets = append(host.Subnets, reconciler.Claim{Subnet: netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", i, j)), Since: host.Subnets[0].Since})
 		}
 		if err := r.Publish(ctx, host); err != nil {
