@@ -39,6 +39,7 @@ type options struct {
 	HostConfig         bool
 	Policy             string
 	Timeout            time.Duration
+	CloudRetryTimeout  time.Duration
 	LogLevel           string
 	LogFormat          string
 	Output             string
@@ -91,6 +92,7 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.HostConfig, "host-config", true, "configure this host (ip_forward, iptables); false where another tool owns them")
 	fs.StringVar(&o.Policy, "policy", "sync", "route policy: sync (create and delete own stale routes) or upsert-only")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.DurationVar(&o.CloudRetryTimeout, "cloud-retry-timeout", 3*time.Minute, "how long one cloud API call is retried (throttling, conflicts, 5xx, transport errors) before it fails")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&o.ProcSys, "proc-sys", "/proc/sys", "sysctl tree (for tests)")
@@ -157,6 +159,9 @@ func (o *options) validate() (parsed, error) {
 	}
 	if o.Timeout <= 0 {
 		return p, fmt.Errorf("timeout %s is invalid: expected a positive duration such as 5m", o.Timeout)
+	}
+	if o.CloudRetryTimeout <= 0 {
+		return p, fmt.Errorf("cloud-retry-timeout %s is invalid: expected a positive duration such as 3m", o.CloudRetryTimeout)
 	}
 	switch o.LogFormat {
 	case "console", "json":
