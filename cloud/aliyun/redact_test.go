@@ -4,9 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,44 +18,6 @@ import (
 	"github.com/vpcroute/vpcroute/cloud/sim"
 )
 
-// roleCredentials reads the STS credentials the simulator hands instance
-// through its metadata, as the provider does: the simulator keeps handing
-// out the same ones until half their lifetime has passed.
-func (f *fixture) roleCredentials(t *testing.T, instance string) ramCredentials {
-	t.Helper()
-	get := func(path string) string {
-		resp, err := http.Get(f.url + "/sim/v1/instances/" + instance + "/latest/meta-data/ram/security-credentials/" + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("metadata %s: HTTP %d %v: %s", path, resp.StatusCode, err, b)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	var rc ramCredentials
-	if err := json.Unmarshal([]byte(get(get(""))), &rc); err != nil || rc.SecurityToken == "" {
-		t.Fatalf("role credentials: %v %+v", err, rc)
-	}
-	return rc
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 // TestTransportErrorsCarryNoCredentials: when no answer comes back, the
 // SDK's error is the signed request URL, whose query holds the role's
 // access key, security token and signature. Neither the returned error
@@ -64,12 +25,20 @@ func closedPort(t *testing.T) string {
 // the failure, and is still an *APIError marked Transport.
 func TestTransportErrorsCarryNoCredentials(t *testing.T) {
 	f := newFixture(t, nil)
-	creds := f.roleCredentials(t, "i-aaa")
+	// The role's credentials, read as the provider reads them: the
+	// simulator hands out the same ones until half their lifetime passed.
+	role := &ramRoleProvider{md: newMetadataClient(f.url + "/sim/v1/instances/i-aaa")}
+	creds, err := role.fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	secrets := map[string]string{
-		"AccessKeyId": creds.AccessKeyID, "AccessKeySecret": creds.AccessKeySecret,
+		"AccessKeyId": creds.AccessKeyId, "AccessKeySecret": creds.AccessKeySecret,
 		"SecurityToken": creds.SecurityToken, "escaped SecurityToken": url.QueryEscape(creds.SecurityToken),
 	}
-	closed := closedPort(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	closed := strings.TrimPrefix(dead.URL, "http://")
 	tests := []struct {
 		name, endpoint string
 		fault          *sim.FaultRule

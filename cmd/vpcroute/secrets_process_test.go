@@ -61,6 +61,7 @@ func TestCredentialsNeverLeaveTheProcess(t *testing.T) {
 	ts := sim.NewTestServer(t, sim.DefaultTopology(), sim.WithPendingDelay(50*time.Millisecond))
 	s := &simProc{url: ts.URL}
 	etcd := etcdtest.Start(t)
+	kv := etcdClient(t, etcd.Endpoints())
 	creds := s.roleCredentials(t, "i-aaa")
 	secrets := map[string]string{
 		"AccessKeyId": creds.AccessKeyID, "AccessKeySecret": creds.AccessKeySecret,
@@ -80,7 +81,7 @@ func TestCredentialsNeverLeaveTheProcess(t *testing.T) {
 		if doc.Reconcile == nil || doc.Reconcile.Result != reconciler.ResultError {
 			return fmt.Errorf("last pass %+v", doc.Reconcile)
 		}
-		if kvs := etcdContents(t, etcd.Endpoints()); !strings.Contains(kvs, `"result":"error"`) {
+		if kvs := etcdContents(t, kv); !strings.Contains(kvs, `"result":"error"`) {
 			return fmt.Errorf("no failed report in etcd: %s", kvs)
 		}
 		return nil
@@ -91,7 +92,7 @@ func TestCredentialsNeverLeaveTheProcess(t *testing.T) {
 		_, body := d.get(path)
 		sources[path] = body
 	}
-	sources["etcd"] = etcdContents(t, etcd.Endpoints())
+	sources["etcd"] = etcdContents(t, kv)
 	sync := s.vpcroute(t, "i-aaa", roleOnly, append([]string{"sync", "--log-level", "debug", "--cloud-retry-timeout", "1s"},
 		routesOnly("10.0.0.0/24")...)...)
 	if sync.code != 1 {
@@ -125,14 +126,20 @@ func TestCredentialsNeverLeaveTheProcess(t *testing.T) {
 	}
 }
 
-// etcdContents returns every key and value in etcd, one pair a line.
-func etcdContents(t *testing.T, endpoints []string) string {
+// etcdClient returns a plain etcd client, closed when the test ends.
+func etcdClient(t *testing.T, endpoints []string) *clientv3.Client {
 	t.Helper()
 	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// etcdContents returns every key and value in etcd, one pair a line.
+func etcdContents(t *testing.T, c *clientv3.Client) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := c.Get(ctx, "\x00", clientv3.WithFromKey())
