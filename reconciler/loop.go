@@ -209,7 +209,8 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 		rep.Duration = cfg.Now().Sub(start)
 		switch {
 		case err != nil:
-			rep.Result, rep.Error = ResultError, oneLine(err.Error())
+			// The report reaches etcd, which every host reads: no secrets.
+			rep.Result, rep.Error = ResultError, cloud.Redact(oneLine(err.Error()))
 		case len(rep.ClaimConflicts) > 0 || len(rep.Refused) > 0 || len(rep.Held) > 0 || len(rep.RefusedHosts) > 0 || blocking(rep.Conflicts):
 			rep.Result = ResultDegraded
 		default:

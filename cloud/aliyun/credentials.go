@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Environment variables read for static credentials, as the SDK names them.
@@ -37,7 +39,7 @@ func resolveCredentials(ctx context.Context, md *metadataClient, roleName string
 	case id != "" && secret != "":
 		p := credentials.NewEnvironmentVariableCredentialsProvider()
 		if _, err := p.GetCredentials(); err != nil {
-			return nil, fmt.Errorf("credentials from environment: %w", err)
+			return nil, cloud.RedactError(fmt.Errorf("credentials from environment: %w", err))
 		}
 		return p, nil
 	case id != "" || secret != "":
@@ -45,7 +47,7 @@ func resolveCredentials(ctx context.Context, md *metadataClient, roleName string
 	}
 	p := &ramRoleProvider{md: md, role: roleName}
 	if _, err := p.fetch(ctx); err != nil {
-		return nil, fmt.Errorf("%w (RAM role: %v)", errNoCredentials, err)
+		return nil, cloud.RedactError(fmt.Errorf("%w (RAM role: %v)", errNoCredentials, err))
 	}
 	return p, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Error codes with a meaning for vpcroute. Alibaba Cloud spells
@@ -35,10 +37,12 @@ type APIError struct {
 	cause     error
 }
 
-// Error renders "Action: Code (HTTP n): message".
+// Error renders "Action: Code (HTTP n): message", scrubbed of credentials:
+// a transport error's text is the SDK's signed request URL, whose query
+// holds the access key, the security token and the signature.
 func (e *APIError) Error() string {
 	if e.Transport {
-		return fmt.Sprintf("%s: %v", e.Action, e.cause)
+		return cloud.Redact(fmt.Sprintf("%s: %v", e.Action, e.cause))
 	}
 	msg := strings.Join(strings.Fields(e.Message), " ")
 	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
@@ -48,10 +52,10 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		s += " [request " + e.RequestID + "]"
 	}
-	return s
+	return cloud.Redact(s)
 }
 
-// Unwrap exposes the SDK's error.
+// Unwrap exposes the SDK's error, whose own text is not scrubbed.
 func (e *APIError) Unwrap() error { return e.cause }
 
 // wrapSDKError turns an SDK error into an *APIError; nil stays nil.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // DefaultMetadataEndpoint is the ECS instance metadata service. Only
@@ -51,8 +53,14 @@ func (m *metadataClient) token(ctx context.Context) string {
 	return strings.TrimSpace(string(b))
 }
 
-// get reads one metadata path below /latest/meta-data/.
+// get reads one metadata path below /latest/meta-data/. Its errors are
+// scrubbed of credentials (the endpoint's userinfo, if any).
 func (m *metadataClient) get(ctx context.Context, token, path string) (string, error) {
+	v, err := m.read(ctx, token, path)
+	return v, cloud.RedactError(err)
+}
+
+func (m *metadataClient) read(ctx context.Context, token, path string) (string, error) {
 	url := m.base + "/latest/meta-data/" + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // loadConfig builds the SDK configuration: the default credential chain
@@ -32,7 +34,7 @@ func loadConfig(ctx context.Context, region string, md *imds.Client, opts Option
 		config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = md }),
 	)
 	if err != nil {
-		return cfg, fmt.Errorf("load AWS configuration: %s", oneLine(err.Error()))
+		return cfg, fmt.Errorf("load AWS configuration: %s", cloud.Redact(oneLine(err.Error())))
 	}
 	if cfg.Credentials == nil {
 		return cfg, fmt.Errorf("no AWS credentials: %s", credentialHelp)
@@ -40,7 +42,7 @@ func loadConfig(ctx context.Context, region string, md *imds.Client, opts Option
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return cfg, fmt.Errorf("no AWS credentials: %s (%s)", credentialHelp, oneLine(err.Error()))
+		return cfg, fmt.Errorf("no AWS credentials: %s (%s)", credentialHelp, cloud.Redact(oneLine(err.Error())))
 	}
 	return cfg, nil
 }

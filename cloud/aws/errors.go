@@ -12,6 +12,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Error codes with a meaning for vpcroute.
@@ -46,10 +48,11 @@ type APIError struct {
 	cause     error
 }
 
-// Error renders "Action: Code (HTTP n): message [request id]".
+// Error renders "Action: Code (HTTP n): message [request id]", scrubbed of
+// credentials: a transport error's text holds the request URL.
 func (e *APIError) Error() string {
 	if e.Transport || e.Status == 0 || e.Code == codeClient {
-		return fmt.Sprintf("%s: %s", e.Action, oneLine(innermost(e.cause).Error()))
+		return cloud.Redact(fmt.Sprintf("%s: %s", e.Action, oneLine(innermost(e.cause).Error())))
 	}
 	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
 	if msg := oneLine(e.Message); msg != "" {
@@ -58,10 +61,10 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		s += " [request " + e.RequestID + "]"
 	}
-	return s
+	return cloud.Redact(s)
 }
 
-// Unwrap exposes the SDK's error.
+// Unwrap exposes the SDK's error, whose own text is not scrubbed.
 func (e *APIError) Unwrap() error { return e.cause }
 
 // innermost strips the SDK's "operation error EC2: X, ..." wrappers, whose

@@ -129,12 +129,12 @@ func resolveIdentity(ctx context.Context, md metadataAPI, opts Options) (cloud.I
 func readMetadata(ctx context.Context, md metadataAPI, p string) (string, error) {
 	out, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: p})
 	if err != nil {
-		return "", fmt.Errorf("metadata %s: %s", p, oneLine(innermost(err).Error()))
+		return "", fmt.Errorf("metadata %s: %s", p, cloud.Redact(oneLine(innermost(err).Error())))
 	}
 	defer out.Content.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Content, 64<<10))
 	if err != nil {
-		return "", fmt.Errorf("metadata %s: read: %w", p, err)
+		return "", fmt.Errorf("metadata %s: read: %w", p, cloud.RedactError(err))
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {

@@ -111,6 +111,7 @@ func TestValidateOptions(t *testing.T) {
 		{"policy", func(o *options) { o.Policy = "all" }, `policy "all" is invalid`},
 		{"forward policy", func(o *options) { o.ForwardPolicy = "drop" }, `forward-policy "drop" is invalid`},
 		{"timeout", func(o *options) { o.Timeout = 0 }, "timeout 0s is invalid"},
+		{"cloud retry timeout", func(o *options) { o.CloudRetryTimeout = 0 }, "cloud-retry-timeout 0s is invalid: expected a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -364,14 +364,9 @@ func deleteInstance(t *testing.T, s *simProc, id string) {
 // mistake would.
 func wipeRegistry(t *testing.T, endpoints []string) {
 	t.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := c.Delete(ctx, "/vpcroute/lab/hosts/", clientv3.WithPrefix()); err != nil {
+	if _, err := etcdClient(t, endpoints).Delete(ctx, "/vpcroute/lab/hosts/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Exit statuses users can script against.
@@ -42,7 +44,8 @@ func main() {
 	os.Exit(exitFailed)
 }
 
-// oneLine joins a possibly multi-line (errors.Join) error into one line.
+// oneLine joins a possibly multi-line (errors.Join) error into one line,
+// scrubbed of credentials.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	return cloud.Redact(strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " "))
 }

@@ -40,6 +40,7 @@ type options struct {
 	Policy             string
 	AllowCarveOut      bool
 	Timeout            time.Duration
+	CloudRetryTimeout  time.Duration
 	LogLevel           string
 	LogFormat          string
 	Output             string
@@ -93,6 +94,7 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Policy, "policy", "sync", "route policy: sync (create and delete own stale routes) or upsert-only")
 	fs.BoolVar(&o.AllowCarveOut, "allow-carve-out", false, "create a host's route even inside a broader route vpcroute does not own (a VPN or peering range), taking that part of its traffic")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.DurationVar(&o.CloudRetryTimeout, "cloud-retry-timeout", 3*time.Minute, "how long one cloud API call is retried (throttling, conflicts, 5xx, transport errors) before it fails")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&o.ProcSys, "proc-sys", "/proc/sys", "sysctl tree (for tests)")
@@ -159,6 +161,9 @@ func (o *options) validate() (parsed, error) {
 	}
 	if o.Timeout <= 0 {
 		return p, fmt.Errorf("timeout %s is invalid: expected a positive duration such as 5m", o.Timeout)
+	}
+	if o.CloudRetryTimeout <= 0 {
+		return p, fmt.Errorf("cloud-retry-timeout %s is invalid: expected a positive duration such as 3m", o.CloudRetryTimeout)
 	}
 	switch o.LogFormat {
 	case "console", "json":

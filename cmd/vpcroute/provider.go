@@ -26,7 +26,7 @@ func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Log
 			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, NetworkInterfaceID: o.NetworkInterfaceID,
 			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RouteTableTag: o.RouteTableTag,
 			Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR,
-			MutatingRate: o.MutatingRate, MutatingBurst: o.MutatingBurst,
+			MutatingRate: o.MutatingRate, MutatingBurst: o.MutatingBurst, RetryTimeout: o.CloudRetryTimeout,
 			Logger: log, Observer: obs,
 		}
 		if err := ao.Validate(); err != nil {
@@ -37,7 +37,7 @@ func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Log
 		ao := aliyun.Options{
 			Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
 			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID,
-			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole,
+			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole, RetryTimeout: o.CloudRetryTimeout,
 			Logger: log, Observer: obs,
 		}
 		if err := ao.Validate(); err != nil {

@@ -70,8 +70,14 @@ func knownFlags(root *cobra.Command) map[string]bool {
 	return known
 }
 
-// newLogger builds the zap logger the options ask for, writing to stderr.
+// newLogger builds the zap logger the options ask for, writing to stderr
+// scrubbed of credentials.
 func newLogger(o *options) (*zap.Logger, error) {
+	return newLoggerTo(o, zapcore.Lock(os.Stderr))
+}
+
+// newLoggerTo is newLogger writing to out.
+func newLoggerTo(o *options, out zapcore.WriteSyncer) (*zap.Logger, error) {
 	level, err := zapcore.ParseLevel(o.LogLevel)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("log-level %q is invalid: expected debug, info, warn or error", o.LogLevel)}
@@ -84,7 +90,8 @@ func newLogger(o *options) (*zap.Logger, error) {
 		cfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 		enc = zapcore.NewConsoleEncoder(cfg)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.Lock(os.Stderr), level)), nil
+	sink := redactingSink{out}
+	return zap.New(zapcore.NewCore(enc, sink, level), zap.ErrorOutput(sink)), nil
 }
 
 func newVersionCommand() *cobra.Command {

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/reconciler"
 )
 
 // PutReport stores the leader's latest reconcile report, replacing the
-// previous one. Every host reads it to show the cluster's state.
+// previous one. Every host reads it to show the cluster's state, so its
+// error text is scrubbed of credentials first.
 func (r *Registry) PutReport(ctx context.Context, rep reconciler.Report) error {
+	rep.Error = cloud.Redact(rep.Error)
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return fmt.Errorf("encode reconcile report: %w", err)

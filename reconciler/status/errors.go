@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // MaxErrors is how many recent errors Errors keeps.
@@ -28,12 +30,12 @@ type Errors struct {
 }
 
 // Add records err as seen by component. A nil err is ignored. The message
-// is flattened to one line.
+// is flattened to one line and scrubbed of credentials.
 func (e *Errors) Add(component string, err error) {
 	if err == nil {
 		return
 	}
-	msg := oneLine(err.Error())
+	msg := cloud.Redact(oneLine(err.Error()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now

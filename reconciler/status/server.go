@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // DefaultAddr is where the daemon serves status unless --status-addr says
@@ -46,7 +48,7 @@ func NewHandler(src func() Document, live, ready func() error, m *Metrics) http.
 }
 
 func serveDocument(w http.ResponseWriter, d Document) {
-	d = d.normalized()
+	d = d.normalized().redacted()
 	if d.Generated.IsZero() {
 		d.Generated = time.Now().UTC()
 	}
@@ -68,7 +70,7 @@ func checkHandler(check func() error) http.HandlerFunc {
 		if check != nil {
 			if err := check(); err != nil {
 				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = fmt.Fprintf(w, "%s\n", oneLine(err.Error()))
+				_, _ = fmt.Fprintf(w, "%s\n", cloud.Redact(oneLine(err.Error())))
 				return
 			}
 		}
