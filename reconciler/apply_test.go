@@ -75,3 +75,34 @@ func TestApplyStopsAtTheNextStepWhenTheTermEnds(t *testing.T) {
 		t.Errorf("err = %v; want the creation in vtb-1 stopped", err)
 	}
 }
+
+// creatingLoser ends the term while its first creation is being sent.
+type creatingLoser struct {
+	*fakeProvider
+	lose func()
+}
+
+func (l *creatingLoser) CreateRoutes(ctx context.Context, table, cluster string, rs []cloud.Route) error {
+	err := l.fakeProvider.CreateRoutes(ctx, table, cluster, rs)
+	l.lose()
+	return err
+}
+
+// TestApplyDeletesNothingOnceTheTermEnds: the term ends while vtb-1's
+// creation is sent; vtb-2's deletion, the next step, is not sent.
+func TestApplyDeletesNothingOnceTheTermEnds(t *testing.T) {
+	f := newFake("vtb-1", "vtb-2")
+	f.put(owned("vtb-1", "10.9.0.0/24", iA))
+	f.put(owned("vtb-2", "10.2.0.0/24", iA))
+	ch := Changes{Create: []cloud.Route{owned("vtb-1", "10.3.0.0/24", iB)},
+		Delete: []cloud.Route{owned("vtb-1", "10.9.0.0/24", iA), owned("vtb-2", "10.2.0.0/24", iA)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := Apply(ctx, &creatingLoser{fakeProvider: f, lose: cancel}, "prod", ch)
+	if calls := f.calls0(); calls["CreateRoutes"] != 1 || calls["DeleteRoutes"] != 1 {
+		t.Errorf("calls = %v; want vtb-1's deletion and creation only", calls)
+	}
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "delete 1 routes in vtb-2: stopped") {
+		t.Errorf("err = %v; want vtb-2's deletion stopped", err)
+	}
+}
