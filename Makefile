@@ -13,7 +13,7 @@ export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build test unit lint deps demo bench clean
+.PHONY: all build test unit lint deps demo bench mutants clean
 
 all: build
 
@@ -50,6 +50,12 @@ demo: deps build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# mutants breaks each safety-critical line listed in
+# cmd/internal/mutants/mutants.yaml in a throw-away copy of the tree and
+# fails unless the tests notice (or the survivor is accepted with a reason).
+mutants:
+	$(GO) run ./cmd/internal/mutants
 
 clean:
 	rm -rf $(BIN)
