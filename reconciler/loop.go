@@ -99,8 +99,8 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 	if cfg.Provider == nil {
 		return nil, errors.New("reconcile loop: no provider")
 	}
-	if !cfg.ClusterCIDR.IsValid() {
-		return nil, errors.New("reconcile loop: no cluster CIDR")
+	if err := ValidateClusterCIDR(cfg.ClusterCIDR, nil); err != nil {
+		return nil, fmt.Errorf("reconcile loop: %w", err)
 	}
 	return &Loop{cfg: cfg.withDefaults()}, nil
 }
@@ -206,6 +206,11 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 
 	network, err := l.networkFor(ctx)
 	if err != nil {
+		return finish(err)
+	}
+	// The VPC may have gained a CIDR around the cluster since start: write
+	// nothing until the operator picks a cluster CIDR outside it.
+	if err := ValidateClusterCIDR(cfg.ClusterCIDR, network.CIDRs); err != nil {
 		return finish(err)
 	}
 	tables := make(map[string][]cloud.Route, len(network.RouteTables))
