@@ -74,11 +74,7 @@ func TestValidateRefusesUnsafeInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, fs := testFlags()
-			_ = fs.Parse(nil)
-			o.ClusterCIDR = "10.0.0.0/8"
-			tt.edit(o)
-			_, err := o.validate()
+			_, err := validateEdited(tt.edit)
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -98,13 +94,15 @@ func TestPasswordFileReachesTheRegistry(t *testing.T) {
 	if err := os.WriteFile(p, []byte("s3cret pass\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o, fs := testFlags()
-	_ = fs.Parse(nil)
-	o.ClusterCIDR, o.EtcdEndpoints, o.EtcdUsername, o.EtcdPasswordFile = "10.0.0.0/8", []string{"https://etcd:2379"}, "vpcroute", p
-	for range 2 { // validate may run twice; the file stays the one source
-		if _, err := o.validate(); err != nil {
-			t.Fatal(err)
-		}
+	o, err := validateEdited(func(o *options) {
+		o.EtcdEndpoints, o.EtcdUsername, o.EtcdPasswordFile = []string{"https://etcd:2379"}, "vpcroute", p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// validate may run again; the file stays the one source.
+	if _, err := o.validate(); err != nil {
+		t.Fatal(err)
 	}
 	if got := o.registryOptions().Password; got != "s3cret pass" {
 		t.Errorf("registry password = %q, want the file's line", got)

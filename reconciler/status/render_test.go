@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,17 +134,25 @@ func terminalActive(s string) (rune, bool) {
 	return 0, false
 }
 
-func TestRenderEscapesControlCharacters(t *testing.T) {
+// writePoisoned writes the cluster document with suffix appended to every
+// string and fails when the output holds anything a terminal acts on.
+func writePoisoned(t *testing.T, suffix string, write func(io.Writer, Document) error) (Document, string) {
+	t.Helper()
 	d := clusterDocument()
-	poison(reflect.ValueOf(&d).Elem(), evil+"\xff")
-	var b strings.Builder
-	if err := Render(&b, d); err != nil {
+	poison(reflect.ValueOf(&d).Elem(), suffix)
+	var b bytes.Buffer
+	if err := write(&b, d); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
 	if r, ok := terminalActive(out); ok {
 		t.Fatalf("output holds %U:\n%s", r, out)
 	}
+	return d, out
+}
+
+func TestRenderEscapesControlCharacters(t *testing.T) {
+	_, out := writePoisoned(t, evil+"\xff", Render)
 	want := `\x1b]0;pwned\a\u009b31m\u202eDEL\x7f\n\t\xff`
 	for _, field := range []string{"i-ccc", "i-aaa", "vtb-spare", "will not change", "xtables lock", "DescribeVpcs", "jump from DOCKER-USER missing"} {
 		if !strings.Contains(out, field+want) && !strings.Contains(out, field+")"+want) {
@@ -151,13 +160,8 @@ func TestRenderEscapesControlCharacters(t *testing.T) {
 		}
 	}
 	// No string adds a line: as many lines as with a harmless suffix.
-	harmless := clusterDocument()
-	poison(reflect.ValueOf(&harmless).Elem(), "X")
-	var clean strings.Builder
-	if err := Render(&clean, harmless); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := strings.Count(out, "\n"), strings.Count(clean.String(), "\n"); got != want {
+	_, clean := writePoisoned(t, "X", Render)
+	if got, want := strings.Count(out, "\n"), strings.Count(clean, "\n"); got != want {
 		t.Errorf("poisoned output has %d lines, the harmless one %d:\n%s", got, want, out)
 	}
 }
@@ -180,22 +184,14 @@ func TestPrintable(t *testing.T) {
 }
 
 func TestWriteJSONEscapesControlCharacters(t *testing.T) {
-	d := clusterDocument()
-	poison(reflect.ValueOf(&d).Elem(), evil+"\U000e0041") // and a tag character, outside the BMP
-	var b bytes.Buffer
-	if err := WriteJSON(&b, d); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	if r, ok := terminalActive(out); ok {
-		t.Fatalf("JSON holds %U:\n%s", r, out)
-	}
+	// And a tag character, outside the BMP.
+	d, out := writePoisoned(t, evil+"\U000e0041", WriteJSON)
 	if strings.ContainsRune(out, '\U000e0041') || !strings.Contains(out, `\udb40\udc41`) {
 		t.Errorf("the tag character is not escaped as a surrogate pair:\n%s", out)
 	}
 	// The escapes decode back to the same strings.
 	var back Document
-	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+	if err := json.Unmarshal([]byte(out), &back); err != nil {
 		t.Fatal(err)
 	}
 	if back.Host.Instance != d.Host.Instance || back.Errors[0].Message != d.Errors[0].Message {
