@@ -109,8 +109,8 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 	if cfg.Provider == nil {
 		return nil, errors.New("reconcile loop: no provider")
 	}
-	if !cfg.ClusterCIDR.IsValid() {
-		return nil, errors.New("reconcile loop: no cluster CIDR")
+	if err := ValidateClusterCIDR(cfg.ClusterCIDR, nil); err != nil {
+		return nil, fmt.Errorf("reconcile loop: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	return &Loop{cfg: cfg, targets: newTargetCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
@@ -221,6 +221,11 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 
 	network, tables, err := l.read(ctx)
 	if err != nil {
+		return finish(err)
+	}
+	// The VPC may have gained a CIDR around the cluster since start: write
+	// nothing until the operator picks a cluster CIDR outside it.
+	if err := ValidateClusterCIDR(cfg.ClusterCIDR, network.CIDRs); err != nil {
 		return finish(err)
 	}
 	silent := l.silence.note(hosts, start, cfg.SilentAfter)

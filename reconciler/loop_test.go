@@ -286,3 +286,32 @@ func TestPassAsksAtOnceAboutABlackhole(t *testing.T) {
 		t.Fatalf("tables %q, report %+v, forgotten %v", got, rep, *forgotten)
 	}
 }
+
+// TestPassRefusesClusterInsideVPC: a VPC that gained a CIDR around the
+// cluster CIDR after start gets no write at all, not even a deletion.
+func TestPassRefusesClusterInsideVPC(t *testing.T) {
+	f := newFake("vtb-1")
+	f.tables["vtb-1"] = []cloud.Route{owned("vtb-1", "10.9.0.0/24", iB)}
+	f.network.CIDRs = append(f.network.CIDRs, pfx("10.0.0.0/8"))
+	f.gone["i-bbb"] = true
+	l, _ := newTestLoop(t, f, nil)
+	rep := l.Pass(context.Background(), []Host{host("i-aaa", 1, "10.1.0.0/24", 0)}, "start")
+	want := `cluster-cidr "10.0.0.0/8" lies inside the VPC CIDR 10.0.0.0/8: expected a range outside the VPC, e.g. 172.16.0.0/12`
+	if rep.Result != ResultError || rep.Error != want {
+		t.Errorf("result %s, error %q; want error %q", rep.Result, rep.Error, want)
+	}
+	if c := f.calls0(); c["CreateRoutes"]+c["DeleteRoutes"] != 0 {
+		t.Errorf("writes: %v", c)
+	}
+	if got := f.state(); got != "+vtb-1:10.9.0.0/24>i-bbb" {
+		t.Errorf("tables: %s", got)
+	}
+}
+
+func TestNewLoopRefusesBroadClusterCIDR(t *testing.T) {
+	_, err := NewLoop(LoopConfig{Cluster: "prod", ClusterCIDR: pfx("0.0.0.0/0"), Provider: newFake()})
+	want := `reconcile loop: cluster-cidr "0.0.0.0/0" is too broad: expected /8 or longer, e.g. 10.0.0.0/8, 172.16.0.0/12`
+	if err == nil || err.Error() != want {
+		t.Errorf("NewLoop = %v, want %q", err, want)
+	}
+}

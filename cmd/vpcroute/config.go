@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/vpcroute/vpcroute/reconciler/registry"
 )
 
 // DefaultConfigPath is read when --config is not given; a missing file there
@@ -60,13 +63,25 @@ func bindSources(flags *pflag.FlagSet, known map[string]bool, configPath string,
 	return firstErr
 }
 
+// maxConfigSize bounds the config file: a few dozen keys, never megabytes
+// (nor /dev/zero).
+const maxConfigSize = 1 << 20
+
 func readConfig(path string, explicit bool) (map[string]any, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", path, unwrapPath(err))
+	}
+	defer func() { _ = f.Close() }() // read-only
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, unwrapPath(err))
+	}
+	if len(b) > maxConfigSize {
+		return nil, fmt.Errorf("config %s is larger than 1 MiB (%d bytes): expected a small YAML file whose keys are flag names", path, maxConfigSize)
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(b, &m); err != nil {
@@ -121,11 +136,22 @@ func setFlag(f *pflag.Flag, vals []string, source string) error {
 	}
 	for _, v := range vals {
 		if err := f.Value.Set(v); err != nil {
-			return fmt.Errorf("%s: %s %q is invalid: %v", source, f.Name, v, err)
+			return fmt.Errorf("%s: %s %q is invalid: %v", source, f.Name, shownValue(f.Name, v), err)
 		}
 	}
 	f.Changed = len(vals) > 0
 	return nil
+}
+
+// shownValue is a flag's value as an error may show it: never a password.
+func shownValue(flag, v string) string {
+	switch flag {
+	case "etcd-password":
+		return "***"
+	case "etcd-endpoints":
+		return registry.MaskEndpoint(v)
+	}
+	return v
 }
 
 func sortedKeys(m map[string]any) []string {

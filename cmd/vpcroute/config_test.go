@@ -115,11 +115,7 @@ func TestValidateOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, fs := testFlags()
-			_ = fs.Parse(nil)
-			o.ClusterCIDR = "10.0.0.0/8"
-			tt.edit(o)
-			_, err := o.validate()
+			_, err := validateEdited(tt.edit)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
@@ -128,6 +124,17 @@ func TestValidateOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validateEdited validates the defaults with cluster-cidr 10.0.0.0/8,
+// changed by edit.
+func validateEdited(edit func(*options)) (*options, error) {
+	o, fs := testFlags()
+	_ = fs.Parse(nil)
+	o.ClusterCIDR = "10.0.0.0/8"
+	edit(o)
+	_, err := o.validate()
+	return o, err
 }
 
 // flagNames is every flag of fs, as knownFlags returns for a command tree.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,8 @@ func (o *options) validateDaemon() error {
 // registryOptions are the etcd settings as the registry takes them.
 func (o *options) registryOptions() registry.Options {
 	return registry.Options{Endpoints: o.EtcdEndpoints, CertFile: o.EtcdCert, KeyFile: o.EtcdKey, CAFile: o.EtcdCA,
-		Username: o.EtcdUsername, Password: o.EtcdPassword, Cluster: o.ClusterName}
+		Username: o.EtcdUsername, Password: cmp.Or(o.EtcdPassword, o.etcdPasswordFromFile),
+		AllowInsecureCredentials: o.EtcdAllowInsecure, Cluster: o.ClusterName}
 }
 
 // daemon holds what the daemon's parts share.
@@ -137,6 +139,10 @@ func runDaemon(ctx context.Context, o *options) error {
 	network, err := d.provider.Network(startCtx)
 	if err != nil {
 		return fmt.Errorf("read the VPC: %w", err)
+	}
+	// Checked before the agent touches the host or the registry.
+	if err := reconciler.ValidateClusterCIDR(p.clusterCIDR, network.CIDRs); err != nil {
+		return usageError{err}
 	}
 	d.agent = &agent{o: o, p: p, log: log.Named("agent"), self: d.self, vpcCIDRs: network.CIDRs,
 		heartbeat: o.Heartbeat, recheck: o.HostCheck, observe: d.metrics.ObserveHostConfigApply}

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,46 +20,11 @@ import (
 // real iptables and sysctl writes land there and never in the root
 // namespace.
 func TestSyncConfiguresHostInNetns(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces (CI runs as root)")
-	}
-	ns := fmt.Sprintf("vr-cmd-%d-%d", os.Getpid(), rand.IntN(1<<20))
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", ns).Run() })
-	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
-	inNS := func(args ...string) []string { return append([]string{"netns", "exec", ns}, args...) }
-
-	topo := filepath.Join(t.TempDir(), "topology.yaml")
-	if err := os.WriteFile(topo, []byte(fmt.Sprintf(topologyFiveHosts, "50ms")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	simCmd := exec.Command("ip", inNS(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)...)
-	out, err := simCmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := simCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = simCmd.Process.Kill(); _ = simCmd.Wait() })
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() {
-		t.Fatal("simulator printed nothing")
-	}
-	addr := strings.TrimPrefix(sc.Text(), "listening on ")
-	url := "http://" + addr
-	stateDir := t.TempDir()
-
+	n := startNetnsSim(t)
+	inNS := n.inNS
 	vpcroute := func(args ...string) (string, error) {
-		all := append(args, "--endpoint", url, "--metadata-endpoint", url+"/sim/v1/instances/i-aaa",
-			"--cluster-name", "lab", "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.0/24", "--state-dir", stateDir,
-			"--config", emptyConfig)
-		cmd := exec.Command("ip", inNS(append([]string{filepath.Join(binDir, "vpcroute")}, all...)...)...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, &buf
-		err := cmd.Run()
-		return buf.String(), err
+		stdout, stderr, err := n.vpcroute(t, append(args, "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.0/24")...)
+		return stdout + stderr, err
 	}
 	save := func() string { return run(t, "ip", inNS("iptables-save")...) }
 	// Rules of someone else's, which must survive sync and cleanup as they are.
@@ -96,6 +63,105 @@ func TestSyncConfiguresHostInNetns(t *testing.T) {
 	if after := save(); stripComments(after) != stripComments(pristine) {
 		t.Errorf("cleanup did not restore iptables:\nbefore:\n%s\nafter:\n%s", pristine, after)
 	}
+}
+
+// TestUnsafeClusterCIDRLeavesHostAlone: with host configuration on, an
+// unsafe cluster CIDR stops sync and daemon with exit 2 before any iptables
+// rule or sysctl is written (a /1 would have exempted container traffic to
+// half the Internet from MASQUERADE).
+func TestUnsafeClusterCIDRLeavesHostAlone(t *testing.T) {
+	n := startNetnsSim(t)
+	save := func() string { return stripComments(run(t, "ip", n.inNS("iptables-save")...)) }
+	forward := func() string {
+		return strings.TrimSpace(run(t, "ip", n.inNS("cat", "/proc/sys/net/ipv4/ip_forward")...))
+	}
+	pristine, fwd := save(), forward()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sync", "--cluster-cidr", "0.0.0.0/1", "--subnet", "10.0.0.0/24"},
+			`cluster-cidr "0.0.0.0/1" is too broad: expected /8 or longer, e.g. 10.0.0.0/8, 172.16.0.0/12`},
+		{[]string{"daemon", "--status-addr", "127.0.0.1:0", "--cluster-cidr", "0.0.0.0/1", "--subnet", "10.0.0.0/24"},
+			`cluster-cidr "0.0.0.0/1" is too broad: expected /8 or longer, e.g. 10.0.0.0/8, 172.16.0.0/12`},
+		{[]string{"daemon", "--status-addr", "127.0.0.1:0", "--cluster-cidr", "192.168.128.0/17", "--subnet", "192.168.200.0/24"},
+			`cluster-cidr "192.168.128.0/17" lies inside the VPC CIDR 192.168.0.0/16: expected a range outside the VPC, e.g. 10.0.0.0/8`},
+	} {
+		t.Run(strings.Join(tt.args[:1], " ")+" "+tt.args[len(tt.args)-3], func(t *testing.T) {
+			_, stderr, err := n.vpcroute(t, tt.args...)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 || stderr != "vpcroute: "+tt.want+"\n" {
+				t.Errorf("%v, stderr %q\nwant exit 2 and %q", err, stderr, tt.want)
+			}
+			if got := save(); got != pristine {
+				t.Errorf("iptables changed:\nbefore:\n%s\nafter:\n%s", pristine, got)
+			}
+			if got := forward(); got != fwd {
+				t.Errorf("ip_forward changed from %s to %s", fwd, got)
+			}
+		})
+	}
+}
+
+// netnsSim is a network namespace of the test's own with vpcroute-sim
+// listening on its loopback.
+type netnsSim struct {
+	ns, url, stateDir string
+}
+
+// startNetnsSim creates a namespace with a unique name (deleted when the
+// test ends) and starts the simulator inside it.
+func startNetnsSim(t *testing.T) *netnsSim {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for network namespaces (CI runs as root)")
+	}
+	n := &netnsSim{ns: fmt.Sprintf("vr-cmd-%d-%d", os.Getpid(), rand.IntN(1<<20)), stateDir: t.TempDir()}
+	run(t, "ip", "netns", "add", n.ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", n.ns).Run() })
+	run(t, "ip", n.inNS("ip", "link", "set", "lo", "up")...)
+
+	topo := filepath.Join(t.TempDir(), "topology.yaml")
+	if err := os.WriteFile(topo, []byte(fmt.Sprintf(topologyFiveHosts, "50ms")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	simCmd := exec.Command("ip", n.inNS(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)...)
+	out, err := simCmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := simCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = simCmd.Process.Kill(); _ = simCmd.Wait() })
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		t.Fatal("simulator printed nothing")
+	}
+	n.url = "http://" + strings.TrimPrefix(sc.Text(), "listening on ")
+	return n
+}
+
+// inNS prefixes args to run inside the namespace with ip(8).
+func (n *netnsSim) inNS(args ...string) []string {
+	return append([]string{"netns", "exec", n.ns}, args...)
+}
+
+// vpcroute runs the CLI inside the namespace as instance i-aaa, host
+// configuration included; a run that does not end within a minute is
+// killed (a daemon that should have refused to start).
+func (n *netnsSim) vpcroute(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	all := append(args, "--endpoint", n.url, "--metadata-endpoint", n.url+"/sim/v1/instances/i-aaa",
+		"--cluster-name", "lab", "--state-dir", n.stateDir, "--config", emptyConfig)
+	cmd := exec.CommandContext(ctx, "ip", n.inNS(append([]string{filepath.Join(binDir, "vpcroute")}, all...)...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
 // stripComments drops iptables-save's timestamp comment lines.

@@ -55,8 +55,15 @@ type options struct {
 	EtcdKey       string
 	EtcdCA        string
 	EtcdUsername  string
-	EtcdPassword  string
-	StatusAddr    string
+	// EtcdPassword comes from VPCROUTE_ETCD_PASSWORD, the config file or
+	// the deprecated --etcd-password.
+	EtcdPassword     string
+	EtcdPasswordFile string
+	// EtcdAllowInsecure lets credentials go to http:// endpoints.
+	EtcdAllowInsecure bool
+	StatusAddr        string
+	// etcdPasswordFromFile is what validate read from EtcdPasswordFile.
+	etcdPasswordFromFile string
 
 	// Daemon timing.
 	Resync          time.Duration
@@ -104,9 +111,12 @@ func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EtcdKey, "etcd-key-file", "", "client key for etcd (TLS)")
 	fs.StringVar(&o.EtcdCA, "etcd-ca-file", "", "CA bundle that signed etcd's server certificate")
 	fs.StringVar(&o.EtcdUsername, "etcd-username", "", "etcd user (auth)")
-	fs.StringVar(&o.EtcdPassword, "etcd-password", "", "etcd password; prefer VPCROUTE_ETCD_PASSWORD or the config file (never logged)")
+	fs.StringVar(&o.EtcdPassword, "etcd-password", "", "etcd password (deprecated on the command line: use VPCROUTE_ETCD_PASSWORD, the config file or --etcd-password-file)")
+	fs.StringVar(&o.EtcdPasswordFile, "etcd-password-file", "", "file holding the etcd password (one line)")
+	fs.BoolVar(&o.EtcdAllowInsecure, "etcd-allow-insecure-credentials", false, "send etcd-username and its password to http:// endpoints in clear text (trusted networks only)")
 	fs.StringVar(&o.StatusAddr, "status-addr", status.DefaultAddr, "address of the daemon's /status, /metrics, /healthz and /readyz (loopback unless told otherwise)")
 	_ = fs.MarkHidden("proc-sys")
+	_ = fs.MarkDeprecated("etcd-password", etcdPasswordDeprecation)
 }
 
 // parsed is options after validation, in the types the packages take.
@@ -119,7 +129,7 @@ type parsed struct {
 }
 
 // validate checks every option and returns a one-line error naming the
-// first bad one. It reads nothing and changes nothing.
+// first bad one. It reads only --etcd-password-file and changes nothing.
 func (o *options) validate() (parsed, error) {
 	var p parsed
 	var err error
@@ -141,6 +151,11 @@ func (o *options) validate() (parsed, error) {
 			return p, err
 		}
 		p.vpcCIDRs = append(p.vpcCIDRs, v)
+	}
+	// Without --vpc-cidr the VPC's CIDRs are known only once the cloud has
+	// been read: sync, plan and daemon check again then, before any write.
+	if err := reconciler.ValidateClusterCIDR(p.clusterCIDR, p.vpcCIDRs); err != nil {
+		return p, err
 	}
 	for _, s := range o.Subnets {
 		v, err := parseCIDR("subnet", s)
@@ -171,6 +186,9 @@ func (o *options) validate() (parsed, error) {
 		return p, fmt.Errorf("log-format %q is invalid: expected console or json", o.LogFormat)
 	}
 	if len(o.EtcdEndpoints) > 0 {
+		if err := o.loadEtcdPassword(); err != nil {
+			return p, err
+		}
 		if err := o.registryOptions().Validate(); err != nil {
 			return p, err
 		}

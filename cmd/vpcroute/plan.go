@@ -13,15 +13,19 @@ import (
 )
 
 func newPlanCommand(o *options) *cobra.Command {
+	// Its own variable: status and doctor register -o too, with "text" as
+	// the default, and on a shared variable the last default would win.
+	var output string
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what sync would change in the route tables, changing nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Output = output
 			return runPlan(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&o.Remove, "remove", false, "plan the removal of this host's routes")
 	return cmd
 }

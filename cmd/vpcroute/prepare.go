@@ -43,6 +43,11 @@ func prepare(ctx context.Context, o *options, p parsed, log *zap.Logger) (prepar
 	if err != nil {
 		return out, err
 	}
+	// The VPC's CIDRs are known now: a cluster CIDR inside them is bad
+	// input, refused before anything is changed.
+	if err := reconciler.ValidateClusterCIDR(p.clusterCIDR, plan.Network.CIDRs); err != nil {
+		return out, usageError{err}
+	}
 	// A subnet that must not be routed is bad input: stop before anything
 	// is changed on the host or in the cloud.
 	if len(plan.Changes.Refused) > 0 {

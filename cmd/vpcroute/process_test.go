@@ -228,6 +228,10 @@ func TestSyncTwoHostsThenIdempotent(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil || r.code != 0 || len(plan.Changes.Create) != 0 || len(plan.Changes.InSync) != 1 {
 		t.Errorf("plan -o json: exit %d, %v: %s", r.code, err, r.stdout)
 	}
+	r = s.vpcroute(t, "i-aaa", nil, append([]string{"plan"}, routesOnly("10.0.0.0/24")...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "keep    vtb-lab  10.0.0.0/24") || !strings.Contains(r.stdout, "no changes") {
+		t.Errorf("plan (a table by default): exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
 
 	// A bip change: the old entry goes, the new one comes; the other host's stays.
 	r = s.vpcroute(t, "i-aaa", nil, append([]string{"sync"}, routesOnly("10.5.0.0/24")...)...)
@@ -337,7 +341,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			2, `cluster-cidr "10.0.0/8" is invalid: expected an IPv4 CIDR such as 10.0.0.0/8`},
 		{"malformed subnet", "i-aaa", nil, []string{"sync", "--host-config=false", "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.300/24"},
 			2, `subnet "10.0.0.300/24" is invalid`},
-		{"bip overlapping the VPC", "i-aaa", nil, []string{"sync", "--host-config=false", "--cluster-cidr", "192.168.0.0/16", "--subnet", "192.168.5.0/24"},
+		{"bip overlapping the VPC", "i-aaa", nil, []string{"sync", "--host-config=false", "--cluster-cidr", "192.0.0.0/8", "--subnet", "192.168.5.0/24"},
 			2, "subnet 192.168.5.0/24 overlaps the VPC CIDR 192.168.0.0/16"},
 		{"bip outside the cluster", "i-aaa", nil, []string{"sync", "--host-config=false", "--cluster-cidr", "10.0.0.0/8", "--subnet", "172.17.0.0/16"},
 			2, "subnet 172.17.0.0/16 is outside the cluster CIDR 10.0.0.0/8"},

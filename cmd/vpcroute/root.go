@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -39,7 +41,7 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 	o.addGlobalFlags(root.PersistentFlags())
 	root.AddCommand(
 		newSyncCommand(o),
@@ -50,7 +52,26 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 		newDoctorCommand(o),
 		newVersionCommand(),
 	)
+	warnToStderr(root, stderr)
 	return root
+}
+
+// warnToStderr sends pflag's warnings (a deprecated flag was used) to
+// stderr: cobra would copy them to stdout, into `plan -o json`.
+func warnToStderr(c *cobra.Command, stderr io.Writer) {
+	c.Flags().SetOutput(stderr)
+	for _, sub := range c.Commands() {
+		warnToStderr(sub, stderr)
+	}
+}
+
+// flagError keeps a bad --etcd-endpoints value out of the error: it may
+// hold a password (http://user:password@host).
+func flagError(err error) error {
+	if strings.Contains(err.Error(), `"--etcd-endpoints"`) {
+		return errors.New("etcd-endpoints is invalid: expected comma-separated http(s)://host:port URLs")
+	}
+	return err
 }
 
 // knownFlags returns the name of every flag of every command: one config

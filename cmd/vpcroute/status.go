@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -39,9 +38,7 @@ func runStatus(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	if o.Output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return status.WriteJSON(stdout, doc)
 	}
 	return status.Render(stdout, doc)
 }

@@ -40,6 +40,8 @@ func openOn(t *testing.T, srv *etcdtest.Server, mod func(*Options)) (*Registry, 
 		RequestTimeout: 2 * time.Second,
 		Cluster:        "test",
 		Logger:         zap.New(core),
+		// etcdtest serves plain http on loopback.
+		AllowInsecureCredentials: true,
 	}
 	if mod != nil {
 		mod(&opts)

@@ -25,6 +25,7 @@ func tryOpen(t *testing.T, opts Options) (*observer.ObservedLogs, error) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	opts.Cluster = "test"
 	opts.Logger = zap.New(core)
+	opts.AllowInsecureCredentials = true // etcdtest serves plain http on loopback
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = time.Second
 	}
@@ -163,7 +164,7 @@ func TestOpenWithAuth(t *testing.T) {
 	})
 	t.Run("no permission on the cluster's keys", func(t *testing.T) {
 		_, err := Open(context.Background(), Options{Endpoints: srv.Endpoints(), Username: "vpcroute", Password: secret,
-			Cluster: "prod", DialTimeout: time.Second})
+			AllowInsecureCredentials: true, Cluster: "prod", DialTimeout: time.Second})
 		assertOneLineError(t, err, "connect to etcd", "permission denied", `etcd-username "vpcroute" needs read-write permission on /vpcroute/prod/`)
 		t.Logf("error: %v", err)
 	})

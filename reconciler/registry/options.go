@@ -40,6 +40,10 @@ type Options struct {
 	// Username and Password authenticate to etcd (both or neither). The
 	// password is never logged, printed or put in an error.
 	Username, Password string
+	// AllowInsecureCredentials lets Username and Password go to http://
+	// endpoints, where anyone on the path reads them. Without it they
+	// need https://.
+	AllowInsecureCredentials bool
 	// Cluster names the key space /vpcroute/<cluster>/.
 	Cluster string
 	// Logger receives the registry's logs; nil discards them.
@@ -63,7 +67,7 @@ func (o Options) Validate() error {
 			return err
 		}
 		if scheme != "" && s != scheme {
-			return fmt.Errorf("etcd-endpoints %q mixes http and https: expected one scheme for all endpoints", strings.Join(o.Endpoints, ","))
+			return fmt.Errorf("etcd-endpoints %q mixes http and https: expected one scheme for all endpoints", shownEndpoints(o.Endpoints))
 		}
 		scheme = s
 	}
@@ -77,7 +81,7 @@ func (o Options) Validate() error {
 		return fmt.Errorf("etcd-cert-file %q and etcd-key-file %q must be given together: expected both or neither", o.CertFile, o.KeyFile)
 	}
 	if o.tlsEnabled() && scheme == "http" {
-		return fmt.Errorf("etcd-endpoints %q use http:// but TLS files are set: expected https:// endpoints", strings.Join(o.Endpoints, ","))
+		return fmt.Errorf("etcd-endpoints %q use http:// but TLS files are set: expected https:// endpoints", shownEndpoints(o.Endpoints))
 	}
 	if o.Username == "" && o.Password != "" {
 		return fmt.Errorf("etcd-username is empty but etcd-password is set: expected both or neither")
@@ -85,13 +89,18 @@ func (o Options) Validate() error {
 	if o.Username != "" && o.Password == "" {
 		return fmt.Errorf("etcd-password is empty but etcd-username %q is set: expected both or neither", o.Username)
 	}
+	if o.Username != "" && scheme == "http" && !o.AllowInsecureCredentials {
+		return fmt.Errorf("etcd-endpoints %q use http:// but etcd-username %q and its password are set: "+
+			"they would cross the network in clear text; expected https:// endpoints (or etcd-allow-insecure-credentials on a trusted network)",
+			shownEndpoints(o.Endpoints), o.Username)
+	}
 	return nil
 }
 
 // endpointScheme checks one endpoint and returns its scheme.
 func endpointScheme(ep string) (string, error) {
 	bad := func(why string) error {
-		return fmt.Errorf("etcd-endpoints %q is invalid: %sexpected http(s)://host:port", ep, why)
+		return fmt.Errorf("etcd-endpoints %q is invalid: %sexpected http(s)://host:port", MaskEndpoint(ep), why)
 	}
 	u, err := url.Parse(ep)
 	if err != nil || u.Host == "" {
@@ -102,7 +111,7 @@ func endpointScheme(ep string) (string, error) {
 	}
 	if u.User != nil {
 		// Credentials in the URL would end up in logs and errors.
-		return "", bad("credentials in the URL are not allowed (use etcd-username/etcd-password); ")
+		return "", bad("credentials in the URL are not allowed (use etcd-username and etcd-password-file or VPCROUTE_ETCD_PASSWORD); ")
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return "", bad("")
@@ -115,6 +124,38 @@ func endpointScheme(ep string) (string, error) {
 		return "", bad("")
 	}
 	return u.Scheme, nil
+}
+
+// MaskEndpoint returns an endpoint as it may be shown: the password of any
+// user:password@ part replaced by ***, even when the rest does not parse
+// as a URL. The user name stays, so that an operator can tell endpoints
+// apart.
+func MaskEndpoint(ep string) string {
+	scheme, rest, ok := strings.Cut(ep, "://")
+	if !ok {
+		scheme, rest = "", ep
+	} else {
+		scheme += "://"
+	}
+	// The last @ ends the user information: a password may hold @ or /.
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ep
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if hasPassword {
+		user += ":***"
+	}
+	return scheme + user + rest[at:]
+}
+
+// shownEndpoints joins endpoints for an error message, each masked.
+func shownEndpoints(eps []string) string {
+	shown := make([]string, len(eps))
+	for i, ep := range eps {
+		shown[i] = MaskEndpoint(ep)
+	}
+	return strings.Join(shown, ",")
 }
 
 // tlsEnabled reports whether any TLS file is configured.
@@ -143,8 +184,9 @@ func (o Options) String() string {
 	if o.Password != "" {
 		pw = "***"
 	}
-	return fmt.Sprintf("{Endpoints:%v DialTimeout:%s RequestTimeout:%s CertFile:%q KeyFile:%q CAFile:%q Username:%q Password:%q Cluster:%q}",
-		o.Endpoints, o.DialTimeout, o.RequestTimeout, o.CertFile, o.KeyFile, o.CAFile, o.Username, pw, o.Cluster)
+	return fmt.Sprintf("{Endpoints:[%s] DialTimeout:%s RequestTimeout:%s CertFile:%q KeyFile:%q CAFile:%q Username:%q Password:%q AllowInsecureCredentials:%t Cluster:%q}",
+		strings.ReplaceAll(shownEndpoints(o.Endpoints), ",", " "), o.DialTimeout, o.RequestTimeout, o.CertFile, o.KeyFile, o.CAFile,
+		o.Username, pw, o.AllowInsecureCredentials, o.Cluster)
 }
 
 // GoString masks the password for %#v too.

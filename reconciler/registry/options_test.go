@@ -24,7 +24,13 @@ func TestValidate(t *testing.T) {
 		}, ""},
 		{"https with system roots", func(o *Options) { o.Endpoints = []string{"https://etcd:2379"} }, ""},
 		{"ipv6", func(o *Options) { o.Endpoints = []string{"http://[::1]:2379"} }, ""},
-		{"auth", func(o *Options) { o.Username, o.Password = "vpcroute", "pw" }, ""},
+		{"auth over https", func(o *Options) {
+			o.Endpoints = []string{"https://etcd:2379"}
+			o.Username, o.Password = "vpcroute", "pw"
+		}, ""},
+		{"auth over http, allowed", func(o *Options) {
+			o.Username, o.Password, o.AllowInsecureCredentials = "vpcroute", "pw", true
+		}, ""},
 		{"timeouts", func(o *Options) { o.DialTimeout, o.RequestTimeout = time.Second, time.Second }, ""},
 
 		{"no endpoints", func(o *Options) { o.Endpoints = nil },
@@ -45,8 +51,18 @@ func TestValidate(t *testing.T) {
 			`etcd-endpoints "http://etcd:2379/v3" is invalid: expected http(s)://host:port`},
 		{"empty entry", func(o *Options) { o.Endpoints = []string{"http://a:1", ""} },
 			`etcd-endpoints "" is invalid: expected http(s)://host:port`},
-		{"credentials in URL", func(o *Options) { o.Endpoints = []string{"http://u@etcd:2379"} },
-			`etcd-endpoints "http://u@etcd:2379" is invalid: credentials in the URL are not allowed (use etcd-username/etcd-password); expected http(s)://host:port`},
+		{"user in URL", func(o *Options) { o.Endpoints = []string{"http://u@etcd:2379"} },
+			`etcd-endpoints "http://u@etcd:2379" is invalid: credentials in the URL are not allowed (use etcd-username and etcd-password-file or VPCROUTE_ETCD_PASSWORD); expected http(s)://host:port`},
+		{"password in URL", func(o *Options) { o.Endpoints = []string{"http://u:hunter2@etcd:2379"} },
+			`etcd-endpoints "http://u:***@etcd:2379" is invalid: credentials in the URL are not allowed (use etcd-username and etcd-password-file or VPCROUTE_ETCD_PASSWORD); expected http(s)://host:port`},
+		{"password in an unparsable URL", func(o *Options) { o.Endpoints = []string{"https://u:hunter2@etcd:port"} },
+			`etcd-endpoints "https://u:***@etcd:port" is invalid: expected http(s)://host:port`},
+		{"password in a URL without scheme", func(o *Options) { o.Endpoints = []string{"u:hunter2@etcd:2379"} },
+			`etcd-endpoints "u:***@etcd:2379" is invalid: expected http(s)://host:port`},
+		{"password in the second URL", func(o *Options) { o.Endpoints = []string{"http://a:1", "http://u:hun/ter2@b:2"} },
+			`etcd-endpoints "http://u:***@b:2" is invalid: expected http(s)://host:port`},
+		{"auth over http", func(o *Options) { o.Username, o.Password = "vpcroute", "hunter2" },
+			`etcd-endpoints "http://127.0.0.1:2379" use http:// but etcd-username "vpcroute" and its password are set: they would cross the network in clear text; expected https:// endpoints (or etcd-allow-insecure-credentials on a trusted network)`},
 		{"mixed schemes", func(o *Options) { o.Endpoints = []string{"http://a:1", "https://b:2"} },
 			`etcd-endpoints "http://a:1,https://b:2" mixes http and https: expected one scheme for all endpoints`},
 		{"TLS files with http", func(o *Options) { o.CAFile = "/ca.pem" },
@@ -81,7 +97,8 @@ func TestValidate(t *testing.T) {
 			if strings.Contains(got, "\n") {
 				t.Fatalf("error has several lines: %q", got)
 			}
-			if o.Password != "" && strings.Contains(got, o.Password) {
+			// Every password above ends in "ter2", even the ones in URLs.
+			if o.Password != "" && strings.Contains(got, o.Password) || strings.Contains(got, "ter2") {
 				t.Fatalf("error reveals the password: %q", got)
 			}
 		})
@@ -111,6 +128,24 @@ func TestSafetyMargin(t *testing.T) {
 	} {
 		if got := safetyMargin(tt.ttl); got != tt.want {
 			t.Errorf("safetyMargin(%s) = %s, want %s", tt.ttl, got, tt.want)
+		}
+	}
+}
+
+func TestMaskEndpoint(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://127.0.0.1:2379", "http://127.0.0.1:2379"},
+		{"https://[::1]:2379/", "https://[::1]:2379/"},
+		{"http://u@h:2379", "http://u@h:2379"},
+		{"http://u:p@h:2379", "http://u:***@h:2379"},
+		{"http://u:p@ss@h:2379", "http://u:***@h:2379"},
+		{"http://u:p/a:ss@h:2379/x", "http://u:***@h:2379/x"},
+		{"http://:p@h:2379", "http://:***@h:2379"},
+		{"u:p@h:2379", "u:***@h:2379"},
+		{"", ""},
+	} {
+		if got := MaskEndpoint(tt.in); got != tt.want {
+			t.Errorf("MaskEndpoint(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -47,8 +47,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// printf writes a line; every string argument is made printable, since
+// it may come from the registry or the cloud.
 func (r *renderer) printf(format string, args ...any) {
-	_, _ = fmt.Fprintf(r.ew, format, args...) // kept in r.ew.err
+	_, _ = fmt.Fprintf(r.ew, format, printableArgs(args)...) // kept in r.ew.err
 }
 
 // table writes aligned rows, each indented by two spaces.
@@ -57,8 +59,9 @@ func (r *renderer) table(header []string, rows [][]string) {
 	for _, row := range append([][]string{header}, rows...) {
 		cells := make([]string, len(row))
 		for i, c := range row {
-			// A tab or newline inside a cell would break the columns.
-			cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+			// Escaped, a tab or newline inside a cell cannot break the
+			// columns, nor a terminal sequence reach the terminal.
+			cells[i] = printable(c)
 		}
 		_, _ = fmt.Fprintf(tw, "  %s\n", strings.Join(cells, "\t"))
 	}
