@@ -16,7 +16,8 @@ func TestUnsafeInputExitsTwoChangingNothing(t *testing.T) {
 		halfBroad = `cluster-cidr "0.0.0.0/1" is too broad: expected /8 or longer, e.g. 10.0.0.0/8, 172.16.0.0/12`
 		insideVPC = `cluster-cidr "192.168.128.0/17" lies inside the VPC CIDR 192.168.0.0/16: expected a range outside the VPC, e.g. 10.0.0.0/8`
 		httpCreds = `etcd-endpoints "http://127.0.0.1:1" use http:// but etcd-username "vpcroute" and its password are set: they would cross the network in clear text; expected https:// endpoints (or etcd-allow-insecure-credentials on a trusted network)`
-		urlCreds  = `etcd-endpoints "http://vpcroute:***@127.0.0.1:1" is invalid: credentials in the URL are not allowed (use etcd-username and etcd-password-file or VPCROUTE_ETCD_PASSWORD); expected http(s)://host:port`
+		// The CLI's error line is scrubbed as a whole, user name included.
+		urlCreds = `etcd-endpoints "http://[redacted]@127.0.0.1:1" is invalid: credentials in the URL are not allowed (use etcd-username and etcd-password-file or VPCROUTE_ETCD_PASSWORD); expected http(s)://host:port`
 	)
 	password := []string{"VPCROUTE_ETCD_PASSWORD=hunter2"}
 	daemon := []string{"daemon", "--host-config=false", "--status-addr", "127.0.0.1:0"}
