@@ -18,6 +18,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 	"github.com/vpcroute/vpcroute/reconciler/status"
@@ -89,7 +90,8 @@ func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, en
 	d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), append(args, extra...)...)
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	out := testsupport.WatchChild(t, "daemon "+instance, d.out)
+	d.cmd.Stdout, d.cmd.Stderr = out, out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

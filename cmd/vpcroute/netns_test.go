@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // TestSyncConfiguresHostInNetns runs the simulator and `vpcroute sync` with
@@ -18,9 +21,8 @@ import (
 // real iptables and sysctl writes land there and never in the root
 // namespace.
 func TestSyncConfiguresHostInNetns(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
+	testsupport.RequireTool(t, "iptables-save")
 	ns := fmt.Sprintf("vr-cmd-%d-%d", os.Getpid(), rand.IntN(1<<20))
 	run(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", ns).Run() })
@@ -32,6 +34,7 @@ func TestSyncConfiguresHostInNetns(t *testing.T) {
 		t.Fatal(err)
 	}
 	simCmd := exec.Command("ip", inNS(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)...)
+	simCmd.Stderr = testsupport.WatchChild(t, "vpcroute-sim", io.Discard)
 	out, err := simCmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +60,7 @@ func TestSyncConfiguresHostInNetns(t *testing.T) {
 		var buf bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 		err := cmd.Run()
+		testsupport.CheckChild(t, "vpcroute "+args[0], buf.String(), err)
 		return buf.String(), err
 	}
 	save := func() string { return run(t, "ip", inNS("iptables-save")...) }
