@@ -374,17 +374,11 @@ func deleteInstance(t *testing.T, s *simProc, id string) {
 // the oldest candidate key (the leader's), and whether there is one.
 func leaderKeyHolder(t *testing.T, endpoints []string) (string, bool) {
 	t.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := c.Get(ctx, "/vpcroute/lab/election/", clientv3.WithFirstCreate()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var resp *clientv3.GetResponse
+	withEtcd(t, endpoints, func(ctx context.Context, c *clientv3.Client) (err error) {
+		resp, err = c.Get(ctx, "/vpcroute/lab/election/", clientv3.WithFirstCreate()...)
+		return err
+	})
 	if len(resp.Kvs) == 0 {
 		return "", false
 	}
@@ -401,6 +395,16 @@ func leaderKeyHolder(t *testing.T, endpoints []string) (string, bool) {
 // mistake would.
 func wipeRegistry(t *testing.T, endpoints []string) {
 	t.Helper()
+	withEtcd(t, endpoints, func(ctx context.Context, c *clientv3.Client) error {
+		_, err := c.Delete(ctx, "/vpcroute/lab/hosts/", clientv3.WithPrefix())
+		return err
+	})
+}
+
+// withEtcd runs one request on a client of its own, failing the test on
+// an error.
+func withEtcd(t *testing.T, endpoints []string, do func(context.Context, *clientv3.Client) error) {
+	t.Helper()
 	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +412,7 @@ func wipeRegistry(t *testing.T, endpoints []string) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := c.Delete(ctx, "/vpcroute/lab/hosts/", clientv3.WithPrefix()); err != nil {
+	if err := do(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,9 +13,7 @@ const stream = `{"ImportPath":"tj/bad [tj/bad.test]","Action":"build-output","Ou
 {"ImportPath":"tj/bad [tj/bad.test]","Action":"build-output","Output":"bad/b_test.go:3:28: undefined: undefined\n"}
 {"ImportPath":"tj/bad [tj/bad.test]","Action":"build-fail"}
 {"Action":"start","Package":"tj"}
-{"Action":"run","Package":"tj","Test":"TestPass"}
-{"Action":"output","Package":"tj","Test":"TestPass","Output":"=== RUN   TestPass\n"}
-{"Action":"output","Package":"tj","Test":"TestPass","Output":"    a_test.go:3: hello\n"}
+` + runPass + `{"Action":"output","Package":"tj","Test":"TestPass","Output":"    a_test.go:3: hello\n"}
 {"Action":"output","Package":"tj","Test":"TestPass","Output":"--- PASS: TestPass (0.00s)\n"}
 {"Action":"pass","Package":"tj","Test":"TestPass","Elapsed":0}
 {"Action":"run","Package":"tj","Test":"TestSkip"}
@@ -50,10 +48,13 @@ const stream = `{"ImportPath":"tj/bad [tj/bad.test]","Action":"build-output","Ou
 {"Action":"fail","Package":"tj/main","Elapsed":1.236}
 `
 
-const passing = `{"Action":"start","Package":"tj"}
-{"Action":"run","Package":"tj","Test":"TestPass"}
+// runPass starts TestPass, which passes in both streams.
+const runPass = `{"Action":"run","Package":"tj","Test":"TestPass"}
 {"Action":"output","Package":"tj","Test":"TestPass","Output":"=== RUN   TestPass\n"}
-{"Action":"output","Package":"tj","Test":"TestPass","Output":"--- PASS: TestPass (0.00s)\n"}
+`
+
+const passing = `{"Action":"start","Package":"tj"}
+` + runPass + `{"Action":"output","Package":"tj","Test":"TestPass","Output":"--- PASS: TestPass (0.00s)\n"}
 {"Action":"pass","Package":"tj","Test":"TestPass","Elapsed":0}
 {"Action":"output","Package":"tj","Output":"PASS\n"}
 {"Action":"output","Package":"tj","Output":"ok  \ttj\t0.003s\n"}
