@@ -56,6 +56,7 @@ func run(trim string, argv []string, stdin io.Reader, out, errOut io.Writer) int
 		events++
 		fmt.Fprint(out, s.Add(e))
 	}
+	fmt.Fprint(out, s.Flush())
 	readErr := sc.Err()
 	var cmdErr error
 	if cmd != nil {

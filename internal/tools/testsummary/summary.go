@@ -51,14 +51,46 @@ func (s *Summary) Add(e Event) string {
 		if e.Output == "PASS\n" {
 			return ""
 		}
+		if strings.HasPrefix(e.Output, "FAIL") || strings.HasPrefix(e.Output, "ok ") {
+			// The package's result line: unfinished tests go above it.
+			return s.unfinished(e.Package) + e.Output
+		}
 		return e.Output
-	case e.Action == "fail":
-		if !s.pkgHasFails[e.Package] {
+	case e.Action == "pass", e.Action == "fail", e.Action == "skip":
+		// A test still running when its package ended (a timeout or a
+		// panic) gets no result of its own: its output holds the cause.
+		out := s.unfinished(e.Package)
+		if e.Action == "fail" && !s.pkgHasFails[e.Package] {
 			s.failedPkgs = append(s.failedPkgs, s.name(e.Package, ""))
 		}
+		return out
 	}
 	return ""
 }
+
+// unfinished counts the tests of pkg that have output but no result as
+// failed, and returns their output (every test's when pkg is "").
+func (s *Summary) unfinished(pkg string) string {
+	var keys []string
+	for k := range s.buf {
+		if p, _, _ := strings.Cut(k, "\x00"); pkg == "" || p == pkg {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		p, test, _ := strings.Cut(k, "\x00")
+		s.failed = append(s.failed, s.name(p, test)+" (did not finish)")
+		s.pkgHasFails[p] = true
+		b.WriteString(s.take(k))
+	}
+	return b.String()
+}
+
+// Flush ends the stream: tests without a result count as failed and their
+// output is returned.
+func (s *Summary) Flush() string { return s.unfinished("") }
 
 func (s *Summary) addTest(e Event) string {
 	key := e.Package + "\x00" + e.Test

@@ -93,6 +93,36 @@ func TestRunPrintsLikeGoTestAndCounts(t *testing.T) {
 	}
 }
 
+// A test that was still running when its package timed out has no result
+// of its own: it counts as failed and its output (the panic) is printed.
+func TestRunTimeout(t *testing.T) {
+	const timeout = `{"Action":"start","Package":"tj2"}
+{"Action":"run","Package":"tj2","Test":"TestHang"}
+{"Action":"output","Package":"tj2","Test":"TestHang","Output":"=== RUN   TestHang\n"}
+{"Action":"output","Package":"tj2","Test":"TestHang","Output":"panic: test timed out after 2s\n"}
+{"Action":"output","Package":"tj2","Output":"FAIL\ttj2\t2.008s\n"}
+{"Action":"fail","Package":"tj2","Elapsed":2.009}
+{"Action":"run","Package":"tj3","Test":"TestCut"}
+{"Action":"output","Package":"tj3","Test":"TestCut","Output":"=== RUN   TestCut\n"}
+`
+	var out, errOut bytes.Buffer
+	if code := run("", nil, strings.NewReader(timeout), &out, &errOut); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"panic: test timed out after 2s\n", "=== RUN   TestCut\n",
+		"tests: 0 passed, 0 skipped, 2 failed", "failed  tj2.TestHang (did not finish)", "failed  tj3.TestCut (did not finish)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "timed out after 2s\nFAIL\ttj2\t2.008s\n") {
+		t.Errorf("the unfinished test's output is not above its package's result line:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "package tj2") {
+		t.Errorf("the package is counted besides its unfinished test:\n%s", out.String())
+	}
+}
+
 func TestRunPassing(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run("", nil, strings.NewReader(passing), &out, &errOut); code != 0 {
