@@ -38,12 +38,17 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 # test runs everything: lint, unit tests, and the tests on real dockerd,
-# iptables and network namespaces (root needed), all with the race detector.
+# iptables and network namespaces (root needed), all with the race detector,
+# including the vpcroute and vpcroute-sim processes the tests start.
+# testsummary prints what go test would, then counts passed, skipped and
+# failed tests and names every skipped one; it exits non-zero on a failure.
+# With CI=true (.ci/run) a test that cannot run (not root) fails instead.
+TESTSUMMARY := $(GO) run ./internal/tools/testsummary -trim github.com/vpcroute/vpcroute/ --
 test: deps lint
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json ./...
 
 unit:
-	$(GO) test -race -count=1 -short ./...
+	$(TESTSUMMARY) $(GO) test -race -count=1 -short -json ./...
 
 demo: deps build
 	$(GO) run ./examples/lab/demo --bin-dir $(CURDIR)/$(BIN) --provider $(or $(PROVIDER),aliyun)

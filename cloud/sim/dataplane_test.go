@@ -14,6 +14,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // routerNetns creates a network namespace playing the VPC router: a veth
@@ -22,9 +24,7 @@ import (
 // The namespace is deleted when the test ends.
 func routerNetns(t *testing.T) (string, *netlink.Handle) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
 	name := fmt.Sprintf("vpcroute-simtest-%d-%04x", os.Getpid(), rand.Intn(1<<16))
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add %s: %v: %s", name, err, out)

@@ -28,12 +28,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 var binPath string
 
 // TestMain builds the binary once: these tests run it as a process, the way
-// the lab and the end-to-end tests do.
+// the lab and the end-to-end tests do (with -race when this test binary has
+// it; a race the child reports fails the test).
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "vpcroute-sim-test-")
 	if err != nil {
@@ -41,8 +43,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "vpcroute-sim")
-	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	err = testsupport.BuildBinaries(ctx, dir, testsupport.VpcrouteSimPkg)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -84,7 +89,7 @@ func (s *syncBuffer) String() string {
 func startSim(t *testing.T, listeners int, argv ...string) *simProcess {
 	t.Helper()
 	p := &simProcess{cmd: exec.Command(argv[0], argv[1:]...), stderr: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stderr = p.stderr
+	p.cmd.Stderr = testsupport.WatchChild(t, "vpcroute-sim", p.stderr)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +271,7 @@ func TestProcessBadInput(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
+		testsupport.CheckChild(t, "vpcroute-sim", stderr.String(), err)
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 			t.Errorf("%v: exit %v, want 1", tc.args, err)
@@ -291,9 +297,7 @@ func TestProcessPrintTopology(t *testing.T) {
 // the lab does, with --dataplane-netns self, and drives it over a unix
 // socket from the root namespace.
 func TestProcessDataplaneSelf(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
 	name := fmt.Sprintf("vpcroute-simcmd-%d-%04x", os.Getpid(), rand.Intn(1<<16))
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v: %s", err, out)

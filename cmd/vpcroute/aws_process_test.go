@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 )
 
@@ -42,8 +43,8 @@ func startAWSSim(t *testing.T) *awsSim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = testsupport.WatchChild(t, "vpcroute-sim", stderr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,7 @@ func (s *awsSim) vpcrouteAWS(t *testing.T, instance string, args ...string) resu
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	testsupport.CheckChild(t, "vpcroute "+args[0], stderr.String(), err)
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -194,7 +196,8 @@ func TestAWSDaemonsRemoveTheBlackholeOfATerminatedHost(t *testing.T) {
 			"--cluster-name", "lab", "--config", emptyConfig}
 		d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), args...)
 		d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, awsEnv()...)
-		d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+		out := testsupport.WatchChild(t, "daemon "+id, d.out)
+		d.cmd.Stdout, d.cmd.Stderr = out, out
 		if err := d.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

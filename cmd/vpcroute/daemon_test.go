@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 	"github.com/vpcroute/vpcroute/reconciler/status"
@@ -29,6 +31,10 @@ import (
 // the election and the route tables.
 
 const testLeaseTTL = 3 * time.Second
+
+// liveness bounds a wait for something that must happen however loaded the
+// machine is; the tests assert events and their order, not speed.
+const liveness = 20 * time.Second
 
 type daemonProc struct {
 	id, subnet string
@@ -89,7 +95,8 @@ func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, en
 	d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), append(args, extra...)...)
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	out := testsupport.WatchChild(t, "daemon "+instance, d.out)
+	d.cmd.Stdout, d.cmd.Stderr = out, out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -280,14 +287,16 @@ func TestDaemonClusterElectionFailoverAndClaims(t *testing.T) {
 		t.Fatalf("sync --remove i-h5: %d %s", r.code, r.stderr)
 	}
 
-	// Kill the leader: another takes over within two lease TTLs, and the
-	// failover changes no route.
+	// Kill the leader: another takes over once its lease expires, and the
+	// failover changes no route. How many seconds that takes is measured
+	// (logged), not asserted: the lease TTL is the daemon's, the rest is
+	// this machine's load.
 	before := s.stats(t)
 	killed := byID(ds, leader)
 	killedAt := time.Now()
 	killed.kill()
 	var next string
-	failover := eventually(t, 2*testLeaseTTL+2*time.Second, "new leader after kill -9", func() (err error) {
+	failover := eventually(t, 2*testLeaseTTL+liveness, "new leader after kill -9", func() (err error) {
 		next, err = leaderOf(ds)
 		if err == nil && next == killed.id {
 			return fmt.Errorf("still %s", next)
@@ -295,9 +304,6 @@ func TestDaemonClusterElectionFailoverAndClaims(t *testing.T) {
 		return err
 	})
 	t.Logf("kill -9 of leader %s: %s took over in %s (lease TTL %s)", killed.id, next, failover, testLeaseTTL)
-	if failover > 2*testLeaseTTL {
-		t.Errorf("failover took %s, more than two lease TTLs", failover)
-	}
 	// Let the new leader run a few passes, longer than --silent-after: the
 	// killed host's instance still exists, so its route stays.
 	time.Sleep(time.Until(killedAt.Add(6 * time.Second)))
@@ -308,17 +314,21 @@ func TestDaemonClusterElectionFailoverAndClaims(t *testing.T) {
 	s.wantOwned(t, time.Second, "10.0.0.0/24>i-aaa:Available", "10.1.0.0/24>i-bbb:Available",
 		"10.3.0.0/24>i-h3:Available", "10.4.0.0/24>i-h4:Available")
 
-	// SIGTERM: the leader resigns at once; routes stay.
+	// SIGTERM: the leader resigns before it exits (its leader key is gone
+	// when the process has ended, long before its lease would expire);
+	// routes stay.
 	termed := byID(ds, next)
 	termAt := time.Now()
 	termed.term(t)
+	if holder, ok := leaderKeyHolder(t, etcd.Endpoints()); ok && holder == termed.id {
+		t.Errorf("%s exited on SIGTERM still holding the leader key: it did not resign", termed.id)
+	}
 	var third string
-	handover := eventually(t, testLeaseTTL, "new leader after SIGTERM", func() (err error) {
+	eventually(t, liveness, "new leader after SIGTERM", func() (err error) {
 		third, err = leaderOf(ds)
 		return err
 	})
 	t.Logf("SIGTERM of leader %s: %s took over %s after the signal", termed.id, third, time.Since(termAt).Round(time.Millisecond))
-	_ = handover
 	s.wantOwned(t, time.Second, "10.0.0.0/24>i-aaa:Available", "10.1.0.0/24>i-bbb:Available",
 		"10.3.0.0/24>i-h3:Available", "10.4.0.0/24>i-h4:Available")
 
@@ -358,6 +368,28 @@ func deleteInstance(t *testing.T, s *simProc, id string) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("delete instance %s: %s", id, resp.Status)
 	}
+}
+
+// leaderKeyHolder reads the election straight from etcd: the instance of
+// the oldest candidate key (the leader's), and whether there is one.
+func leaderKeyHolder(t *testing.T, endpoints []string) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := etcdClient(t, endpoints).Get(ctx, "/vpcroute/lab/election/", clientv3.WithFirstCreate()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", false
+	}
+	var info struct {
+		Instance string `json:"instance"`
+	}
+	if err := json.Unmarshal(resp.Kvs[0].Value, &info); err != nil {
+		t.Fatalf("leader key %s: %v", resp.Kvs[0].Key, err)
+	}
+	return info.Instance, true
 }
 
 // wipeRegistry deletes every key of the lab cluster, as an operator's

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // These tests run `vpcroute doctor` as a process inside a network namespace
@@ -91,9 +93,7 @@ func newDoctorEnv(t *testing.T) *doctorEnv {
 // is set (its default AWS world, an IMDSv2 listener per instance).
 func newDoctorEnvFor(t *testing.T, aws bool) *doctorEnv {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
 	e := &doctorEnv{t: t, ns: fmt.Sprintf("vr-doc-%d-%d", os.Getpid(), rand.IntN(1<<20)), stateDir: t.TempDir(), aws: aws, imds: map[string]string{}}
 	run(t, "ip", "netns", "add", e.ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", e.ns).Run() })
@@ -123,6 +123,7 @@ func newDoctorEnvFor(t *testing.T, aws bool) *doctorEnv {
 			"--metadata-listen", ec2A + "=127.0.0.1:0", "--metadata-listen", ec2B + "=127.0.0.1:0"}
 	}
 	sim := exec.Command("ip", append([]string{"netns", "exec", e.ns, filepath.Join(binDir, "vpcroute-sim")}, args...)...)
+	sim.Stderr = testsupport.WatchChild(t, "vpcroute-sim", io.Discard)
 	out, err := sim.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +216,7 @@ func (e *doctorEnv) vpcroute(instance string, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	testsupport.CheckChild(e.t, "vpcroute "+args[0], stderr.String(), err)
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // TestDoctorInNetns: a host synced with vpcroute (real iptables and
@@ -136,7 +138,8 @@ func TestDoctorInNetns(t *testing.T) {
 			"--state-dir", e.stateDir, "--config", emptyConfig, "--status-addr", addr, "--resync-interval", "1s")
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 		var log lockedBuffer
-		cmd.Stdout, cmd.Stderr = &log, &log
+		out := testsupport.WatchChild(t, "daemon i-aaa", &log)
+		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // TestSyncConfiguresHostInNetns runs the simulator and `vpcroute sync` with
@@ -113,9 +116,8 @@ type netnsSim struct {
 // test ends) and starts the simulator inside it.
 func startNetnsSim(t *testing.T) *netnsSim {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
+	testsupport.RequireTool(t, "iptables-save")
 	n := &netnsSim{ns: fmt.Sprintf("vr-cmd-%d-%d", os.Getpid(), rand.IntN(1<<20)), stateDir: t.TempDir()}
 	run(t, "ip", "netns", "add", n.ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", n.ns).Run() })
@@ -126,6 +128,7 @@ func startNetnsSim(t *testing.T) *netnsSim {
 		t.Fatal(err)
 	}
 	simCmd := exec.Command("ip", n.inNS(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)...)
+	simCmd.Stderr = testsupport.WatchChild(t, "vpcroute-sim", io.Discard)
 	out, err := simCmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +164,7 @@ func (n *netnsSim) vpcroute(t *testing.T, args ...string) (stdout, stderr string
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
+	testsupport.CheckChild(t, "vpcroute "+args[0], errOut.String(), err)
 	return out.String(), errOut.String(), err
 }
 

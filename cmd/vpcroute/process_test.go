@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // These tests run `vpcroute` and `vpcroute-sim` as processes, as an operator
@@ -32,9 +33,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	build := exec.Command("go", "build", "-o", dir+"/", "github.com/vpcroute/vpcroute/cmd/vpcroute", "github.com/vpcroute/vpcroute/cmd/vpcroute-sim")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	// Built with -race when this test binary is: the daemons run under the
+	// race detector too, and the harness fails a test whose child reports
+	// a race.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	err = testsupport.BuildBinaries(ctx, dir, testsupport.VpcroutePkg, testsupport.VpcrouteSimPkg)
+	cancel()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
 		os.Exit(1)
 	}
@@ -90,8 +95,8 @@ func startSim(t *testing.T, pending string) *simProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = testsupport.WatchChild(t, "vpcroute-sim", stderr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +176,7 @@ func (s *simProc) vpcroute(t *testing.T, instance string, env []string, args ...
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	testsupport.CheckChild(t, "vpcroute "+args[0], stderr.String(), err)
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -151,19 +151,27 @@ func (l *Lab) StartDaemon(ctx context.Context, h *Host) error {
 	if err != nil {
 		return fmt.Errorf("daemon log for %s: %w", h.Name, err)
 	}
-	defer logf.Close() // the child keeps its own descriptor
 	fmt.Fprintf(logf, "--- lab: daemon started %s\n", time.Now().Format(time.RFC3339Nano))
 	bin := filepath.Join(l.cfg.BinDir, "vpcroute")
 	cmd := exec.Command("nsenter", append([]string{"--net=" + nsPath(h.Netns), "--", bin}, l.DaemonArgs(h)...)...)
 	cmd.Env = l.vpcrouteEnv()
-	cmd.Stdout = logf
-	cmd.Stderr = logf
+	// The output reaches the log through the race watch: a race report is
+	// counted when written, even if the daemon is later killed.
+	out := l.races.watch("daemon on "+h.Name, logf)
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see startDockerd
+	cmd.WaitDelay = 5 * time.Second                       // a child of the daemon may hold the output pipe
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		return fmt.Errorf("start daemon on %s: %w", h.Name, err)
 	}
 	d := &daemonProc{cmd: cmd, exited: make(chan struct{})}
-	go func() { d.err = cmd.Wait(); close(d.exited) }()
+	go func() {
+		d.err = cmd.Wait() // returns once the output is copied
+		logf.Close()
+		close(d.exited)
+	}()
 	h.mu.Lock()
 	h.daemon = d
 	h.mu.Unlock()

@@ -173,6 +173,31 @@ func tailFile(path string) string {
 	return strings.Join(lines, " | ")
 }
 
+// logMark is where a log file ends now; logSince reads what was written
+// after it. Tests assert what the daemon logged between two events instead
+// of how fast it was.
+func logMark(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("daemon log: %v", err)
+	}
+	return st.Size()
+}
+
+// logSince returns the part of the log at path written after mark.
+func logSince(t *testing.T, path string, mark int64) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("daemon log: %v", err)
+	}
+	if int64(len(b)) < mark {
+		t.Fatalf("daemon log %s shrank below %d bytes", path, mark)
+	}
+	return string(b[mark:])
+}
+
 // vswitchMAC is the VPC router's bridge address, as hosts' ARP caches hold
 // it.
 func vswitchMAC(t *testing.T, l *lab.Lab) string {

@@ -4,23 +4,56 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/examples/lab"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
-// needRoot skips a test that needs network namespaces when not root; CI
-// runs as root, so there these tests always run.
+// needRoot skips a test that needs network namespaces when not root, and
+// fails it in CI (CI=true), where every test must run.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces, runs dockerd and iptables (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates network namespaces, runs dockerd and iptables")
+}
+
+// racesBlamed counts, per lab, the race reports of its processes that a
+// test has already failed for: the shared lab outlives every test.
+var racesBlamed struct {
+	sync.Mutex
+	n map[*lab.Lab]int
+}
+
+// failOnRaces fails t, when it ends, if a vpcroute or vpcroute-sim process
+// of l reported a data race during t (the binaries are built with -race
+// when the tests are).
+func failOnRaces(t *testing.T, l *lab.Lab) {
+	t.Cleanup(func() {
+		reports := l.RaceReports()
+		total := 0
+		for _, r := range reports {
+			total += r.Count
+		}
+		racesBlamed.Lock()
+		if racesBlamed.n == nil {
+			racesBlamed.n = map[*lab.Lab]int{}
+		}
+		seen := racesBlamed.n[l]
+		racesBlamed.n[l] = total
+		racesBlamed.Unlock()
+		if total > seen {
+			var b strings.Builder
+			for _, r := range reports {
+				b.WriteString("\n" + r.String())
+			}
+			t.Errorf("%d new data race report(s) from the lab's processes:%s", total-seen, b.String())
+		}
+	})
 }
 
 // testLogger logs the lab's steps to stderr under -v, nothing otherwise.

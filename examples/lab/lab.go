@@ -85,6 +85,7 @@ type Lab struct {
 	reaper    *reaper
 	hostsMu   sync.Mutex // guards Hosts (the slice is replaced, never changed in place) and nextIndex
 	nextIndex int
+	races     raceLog
 	sigCh     chan os.Signal
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -321,6 +322,9 @@ func (l *Lab) teardown() error {
 	errs = append(errs, l.eachHost(func(h *Host) error { return l.stopHostDocker(ctx, h) }))
 	l.stopSourceDestGuard() // it reads the simulator
 	errs = append(errs, l.stopSim(5*time.Second), l.stopEtcd(5*time.Second))
+	// Every vpcroute process has ended: a race one of them reported, even
+	// one no test looked for, fails the teardown.
+	errs = append(errs, racesError(l.RaceReports()))
 	if err := sweep(ctx, l.ID, l.Dir); err != nil {
 		errs = append(errs, err)
 	}

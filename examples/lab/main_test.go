@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/examples/lab"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // The end-to-end tests share one lab per test binary: bringing up dockerds
@@ -80,7 +81,7 @@ func labBinaries(t *testing.T) string {
 		if bins.dir = os.Getenv("LAB_BIN_DIR"); bins.dir != "" {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		dir, err := os.MkdirTemp("", "vpcroute-lab-bin-")
 		if err != nil {
@@ -88,19 +89,12 @@ func labBinaries(t *testing.T) string {
 			return
 		}
 		bins.dir, bins.built = dir, true
-		wd, err := os.Getwd()
-		if err != nil {
-			bins.err = err
-			return
-		}
-		mod, err := lab.ModuleDir(ctx, wd)
-		if err != nil {
-			bins.err = err
-			return
-		}
 		start := time.Now()
-		if bins.err = lab.BuildBinaries(ctx, mod, bins.dir); bins.err == nil {
-			fmt.Fprintf(os.Stderr, "e2e: built vpcroute and vpcroute-sim in %s\n", time.Since(start).Round(time.Millisecond))
+		// With -race when this test binary has it: the lab's daemons run
+		// under the race detector and failOnRaces reads their reports.
+		bins.err = testsupport.BuildBinaries(ctx, bins.dir, testsupport.VpcroutePkg, testsupport.VpcrouteSimPkg)
+		if bins.err == nil {
+			fmt.Fprintf(os.Stderr, "e2e: built vpcroute and vpcroute-sim (race detector %v) in %s\n", testsupport.Race, time.Since(start).Round(time.Millisecond))
 		}
 	})
 	if bins.err != nil {
@@ -136,6 +130,7 @@ func sharedLab(t *testing.T) *lab.Lab {
 	if shared.err != nil {
 		t.Fatalf("e2e lab: %v", shared.err)
 	}
+	failOnRaces(t, shared.lab)
 	return shared.lab
 }
 

@@ -68,7 +68,7 @@ func (l *Lab) startSim(ctx context.Context) error {
 		args = append(args, "--pending-delay", l.cfg.PendingDelay.String())
 	}
 	cmd := exec.Command("nsenter", args...)
-	cmd.Stderr = logf
+	cmd.Stderr = l.races.watch("vpcroute-sim", logf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see startDockerd
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -85,8 +85,9 @@ func (l *Lab) startSim(ctx context.Context) error {
 	// The reader copies every line to the log (the pipe must be drained for
 	// the simulator's whole life) and reports the first listening address
 	// on the router's IP.
+	copied := make(chan struct{})
 	go func() {
-		defer logf.Close()
+		defer close(copied)
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
@@ -100,7 +101,12 @@ func (l *Lab) startSim(ctx context.Context) error {
 		// Drain whatever a too-long line left, so the child never blocks.
 		_, _ = io.Copy(logf, stdout)
 	}()
-	go func() { s.err = cmd.Wait(); close(s.exited) }()
+	go func() {
+		s.err = cmd.Wait() // returns once stderr is copied
+		<-copied
+		logf.Close()
+		close(s.exited)
+	}()
 	select {
 	case a := <-addrs:
 		s.endpoint = "http://" + a

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // TestSweepRefusesForeignPaths: the sweep deletes directories and kills
@@ -56,9 +58,7 @@ func TestSweepRefusesForeignPaths(t *testing.T) {
 // removes host h1's namespace, processes and directory, and leaves h0 and
 // h10, whose names start alike, untouched.
 func TestSweepHostRemovesOnlyThatHost(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates network namespaces")
 	id, err := newRunID("vrs")
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +116,7 @@ func TestSweepHostRemovesOnlyThatHost(t *testing.T) {
 // namespaces, deletes the namespaces and the directory, and leaves alone a
 // process of the root namespace even when its command line names the run.
 func TestSweepRemovesRun(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace (CI runs as root)")
-	}
+	testsupport.RequireRoot(t, "creates a network namespace")
 	id, err := newRunID("vrs")
 	if err != nil {
 		t.Fatal(err)

@@ -70,6 +70,7 @@ func (l *Lab) Vpcroute(ctx context.Context, h *Host, subcommand string, extra ..
 		timeout: 2 * l.cfg.StepTimeout,
 		display: fmt.Sprintf("vpcroute %s on %s", strings.Join(append([]string{subcommand}, extra...), " "), h.Name),
 	})
+	l.races.noteCmd(fmt.Sprintf("vpcroute %s on %s", subcommand, h.Name), err)
 	return out, err
 }
 

@@ -10,7 +10,7 @@
 // test fails or panics.
 //
 // Everything here needs root; New skips the test, with a message, when the
-// process is not root.
+// process is not root (and fails it in CI).
 package testns
 
 import (
@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // NS is a named network namespace created with `ip netns add`.
@@ -63,12 +65,11 @@ func (n *NS) Delete() error {
 }
 
 // RequireRoot skips the test when the process is not root: network
-// namespaces, iptables and dockerd all need it. CI runs as root.
+// namespaces, iptables and dockerd all need it. In CI (CI=true) it fails
+// the test instead: CI runs as root, and a skipped test there is a hole.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces and runs iptables/dockerd inside them")
-	}
+	testsupport.RequireRoot(t, "creates network namespaces and runs iptables/dockerd inside them")
 }
 
 // New creates a namespace for the test and deletes it when the test ends,

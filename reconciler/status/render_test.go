@@ -44,6 +44,9 @@ func TestRenderGolden(t *testing.T) {
 			if b.String() != string(want) {
 				t.Errorf("Render differs from %s (go test -run TestRenderGolden -update rewrites it):\n--- got\n%s--- want\n%s", path, b.String(), want)
 			}
+			// The golden file holds whatever the code printed when it was
+			// last rewritten; the meaning is checked on its own.
+			checkMeaning(t, d, b.String())
 		})
 	}
 }

@@ -1,0 +1,64 @@
+// Package gobuild builds this module's commands with the go tool: the lab
+// demo runs what it builds, and the tests that run vpcroute and
+// vpcroute-sim as processes build them the same way.
+package gobuild
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ModuleDir returns the root of the Go module containing dir (the vpcroute
+// checkout when run from inside it).
+func ModuleDir(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD in %s: %w", dir, err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == "/dev/null" {
+		return "", fmt.Errorf("go env GOMOD in %s: not inside a Go module (run from the vpcroute checkout)", dir)
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Options are the build's flags.
+type Options struct {
+	// Race builds with the race detector: a test binary built with -race
+	// runs the processes it starts with it too.
+	Race bool
+}
+
+// Args are the go tool's arguments for building pkgs into outDir.
+func (o Options) Args(outDir string, pkgs ...string) []string {
+	args := []string{"build"}
+	if o.Race {
+		args = append(args, "-race")
+	}
+	args = append(args, "-o", outDir+"/")
+	return append(args, pkgs...)
+}
+
+// Build runs `go build -o outDir/ pkgs...` in moduleDir (pkgs relative to
+// it, such as ./cmd/vpcroute, or import paths); the error holds the go
+// tool's output.
+func Build(ctx context.Context, moduleDir, outDir string, opts Options, pkgs ...string) error {
+	if len(pkgs) == 0 {
+		return fmt.Errorf("go build in %s: no packages named", moduleDir)
+	}
+	args := opts.Args(outDir, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = moduleDir
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s in %s: %w: %s", strings.Join(args, " "), moduleDir, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

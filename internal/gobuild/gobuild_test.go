@@ -1,0 +1,47 @@
+package gobuild
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestArgs(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want []string
+	}{
+		{Options{}, []string{"build", "-o", "/bin/", "./cmd/a", "./cmd/b"}},
+		{Options{Race: true}, []string{"build", "-race", "-o", "/bin/", "./cmd/a", "./cmd/b"}},
+	} {
+		if got := tc.opts.Args("/bin", "./cmd/a", "./cmd/b"); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: %q, want %q", tc.opts, got, tc.want)
+		}
+	}
+}
+
+func TestModuleDirAndErrors(t *testing.T) {
+	ctx := context.Background()
+	mod, err := ModuleDir(ctx, ".")
+	if err != nil || !filepath.IsAbs(mod) || !fileExists(filepath.Join(mod, "go.mod")) {
+		t.Fatalf("ModuleDir(.) = %q, %v", mod, err)
+	}
+	if _, err := ModuleDir(ctx, t.TempDir()); err == nil || !strings.Contains(err.Error(), "not inside a Go module") {
+		t.Errorf("ModuleDir outside a module: %v", err)
+	}
+	if err := Build(ctx, mod, t.TempDir(), Options{}); err == nil || !strings.Contains(err.Error(), "no packages named") {
+		t.Errorf("Build without packages: %v", err)
+	}
+	err = Build(ctx, mod, t.TempDir(), Options{}, "./no/such/package")
+	if err == nil || !strings.Contains(err.Error(), "go build -o") || !strings.Contains(err.Error(), "no/such/package") {
+		t.Errorf("Build of a missing package: %v", err)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,44 @@
+package testsupport
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI (CI=true, as .ci/run and most
+// CI services set it). There every test must run: a missing privilege or
+// tool is a broken CI machine, not a reason to report green.
+func InCI() bool {
+	v, err := strconv.ParseBool(os.Getenv("CI"))
+	return err == nil && v
+}
+
+// RequireRoot skips t unless the process is root; in CI it fails t instead.
+// why says what the test needs root for.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		cannotRun(t, "needs root: "+why)
+	}
+}
+
+// RequireTool skips t unless the program name is in PATH; in CI it fails
+// t instead.
+func RequireTool(t testing.TB, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		cannotRun(t, fmt.Sprintf("needs %s in PATH (make deps installs it): %v", name, err))
+	}
+}
+
+// cannotRun skips t, or fails it in CI.
+func cannotRun(t testing.TB, msg string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s (CI=true: a test that cannot run fails instead of skipping)", msg)
+	}
+	t.Skip(msg)
+}
