@@ -57,14 +57,15 @@ func main() {
 	only := flag.String("only", "", "run only mutants whose id contains this")
 	timeout := flag.Duration("timeout", 10*time.Minute, "per-mutant test timeout")
 	race := flag.Bool("race", false, "run the tests with -race")
+	skipAbsent := flag.Bool("skip-absent", false, "skip mutants whose find text is not in the tree (to score an older tree with today's list)")
 	flag.Parse()
-	if err := run(*list, *only, *timeout, *race, os.Stdout); err != nil {
+	if err := run(*list, *only, *timeout, *race, *skipAbsent, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mutants:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listPath, only string, timeout time.Duration, race bool, out io.Writer) error {
+func run(listPath, only string, timeout time.Duration, race, skipAbsent bool, out io.Writer) error {
 	raw, err := os.ReadFile(listPath)
 	if err != nil {
 		return err
@@ -92,6 +93,10 @@ func run(listPath, only string, timeout time.Duration, race bool, out io.Writer)
 		}
 		t0 := time.Now()
 		outcome, detail, err := try(tree, m, timeout, race)
+		if errors.Is(err, errAbsent) && skipAbsent {
+			fmt.Fprintf(out, "%-9s %-42s %6s  %s\n", "absent", m.ID, "", m.File)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("mutant %s: %w", m.ID, err)
 		}
@@ -183,11 +188,14 @@ func copyTree() (string, error) {
 func try(tree string, m Mutant, timeout time.Duration, race bool) (outcome, detail string, err error) {
 	path := filepath.Join(tree, m.File)
 	orig, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", "", fmt.Errorf("%w: %s does not exist", errAbsent, m.File)
+	}
 	if err != nil {
 		return "", "", err
 	}
 	if n := bytes.Count(orig, []byte(m.Find)); n != 1 {
-		return "", "", fmt.Errorf("find text occurs %d times in %s, want exactly once (the code moved: update the list)", n, m.File)
+		return "", "", fmt.Errorf("%w: find text occurs %d times in %s, want exactly once (the code moved: update the list)", errAbsent, n, m.File)
 	}
 	mutated := bytes.Replace(orig, []byte(m.Find), []byte(m.Replace), 1)
 	if err := os.WriteFile(path, mutated, 0o644); err != nil {
@@ -222,7 +230,10 @@ func try(tree string, m Mutant, timeout time.Duration, race bool) (outcome, deta
 	}
 }
 
-var errTimeout = errors.New("timed out")
+var (
+	errTimeout = errors.New("timed out")
+	errAbsent  = errors.New("mutant absent")
+)
 
 func goCmd(dir string, timeout time.Duration, verb string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
