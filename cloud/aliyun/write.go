@@ -36,6 +36,7 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 		if err := p.waitAvailable(ctx, tableID, chunk); err != nil {
 			return err
 		}
+		cloud.Progress(ctx)
 	}
 	return nil
 }
@@ -207,6 +208,7 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 			errs = append(errs, err)
 			break
 		}
+		cloud.Progress(ctx)
 	}
 	return errors.Join(errs...)
 }
@@ -319,6 +321,7 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, done func([]c
 		if err != nil {
 			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
 		}
+		cloud.Progress(ctx)
 		ok, err := done(current)
 		if err != nil || ok {
 			return err

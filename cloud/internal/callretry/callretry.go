@@ -10,6 +10,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // NewBackOff is the pacing of retries: jittered exponential from 500ms,
@@ -55,6 +57,7 @@ func Do[T any](ctx context.Context, pol Policy, action string, fn func(context.C
 			}
 		}
 		v, err := fn(ctx)
+		cloud.Progress(ctx) // each attempt is a step, failed or not: health tells slow from stuck
 		if err == nil {
 			return v, nil
 		}
