@@ -202,7 +202,8 @@ func runDaemon(ctx context.Context, o *options) error {
 
 	firstDone := make(chan struct{})
 	run(func() { d.agent.run(runCtx, firstDone) })
-	live := d.beat.Check(3 * max(o.HostCheck, o.Heartbeat))
+	d.beat.Watch("agent", 3*max(o.HostCheck, o.Heartbeat))
+	live := d.beat.Check
 	serveErr := make(chan error, 1)
 	run(func() {
 		serveErr <- status.ServeListener(runCtx, ln, status.NewHandler(d.document, live, d.ready, d.metrics), log)
