@@ -206,7 +206,9 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 		if err != nil {
 			return err
 		}
-		d.allow = o.loopAllowances(stuckAfter, d.reg.MaxCampaignSilence(o.LeaseTTL), d.reg.MaxWatchSilence())
+		if d.allow, err = o.loopAllowances(stuckAfter, d.reg.MaxCampaignSilence(o.LeaseTTL), d.reg.MaxWatchSilence()); err != nil {
+			return usageError{err}
+		}
 		d.beat.Watch(loopRegistry, d.allow[loopRegistry])
 		d.beat.Watch(loopElection, d.allow[loopElection])
 		run(func() { d.watchHosts(cloud.WithProgress(runCtx, d.beater(loopRegistry))) })
@@ -226,7 +228,9 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 			d.setHosts([]reconciler.Host{h})
 			return nil
 		}
-		d.allow = o.loopAllowances(stuckAfter, 0, 0)
+		if d.allow, err = o.loopAllowances(stuckAfter, 0, 0); err != nil {
+			return usageError{err}
+		}
 		d.beat.Watch(loopReconciler, d.allow[loopReconciler])
 		run(func() {
 			if err := loop.Run(cloud.WithProgress(runCtx, d.beater(loopReconciler)), feed.C()); err != nil {

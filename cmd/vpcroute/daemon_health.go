@@ -54,8 +54,24 @@ func parseStuckAfter(entries []string) (map[string]time.Duration, error) {
 // attempt, batch and poll; each etcd answer), so a pass that writes a
 // thousand routes for minutes under EC2's rate limit stays well inside.
 // campaign and watch are the registry's own bounds (MaxCampaignSilence,
-// MaxWatchSilence); zero in self mode.
-func (o *options) loopAllowances(overrides map[string]time.Duration, campaign, watch time.Duration) map[string]time.Duration {
+// MaxWatchSilence); zero in self mode. An override no longer than the
+// loop's quiet turn would call a healthy idle loop stuck: it is refused.
+func (o *options) loopAllowances(overrides map[string]time.Duration, campaign, watch time.Duration) (map[string]time.Duration, error) {
+	quiet := map[string]struct {
+		d   time.Duration
+		why string
+	}{
+		loopAgent:      {min(o.HostCheck, o.Heartbeat), "host-check-interval or heartbeat-interval"},
+		loopReconciler: {o.Resync, "resync-interval"},
+		loopElection:   {campaign, "from lease-ttl and the etcd request timeout"},
+		loopRegistry:   {watch, "the etcd watch's progress checks"},
+	}
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		if q := quiet[name]; overrides[name] <= q.d {
+			return nil, fmt.Errorf("stuck-after %s=%s is invalid: expected more than %s, the longest the %s loop goes without progress when idle (%s)",
+				name, overrides[name], q.d, name, q.why)
+		}
+	}
 	a := map[string]time.Duration{
 		// The agent turns every host-check and heartbeat interval.
 		loopAgent: max(3*max(o.HostCheck, o.Heartbeat), minAllowance),
@@ -66,7 +82,7 @@ func (o *options) loopAllowances(overrides map[string]time.Duration, campaign, w
 		loopRegistry:   max(3*o.Heartbeat, 2*watch),
 	}
 	maps.Copy(a, overrides)
-	return a
+	return a, nil
 }
 
 // beater returns the progress hook of a loop.

@@ -47,21 +47,36 @@ func TestLoopAllowances(t *testing.T) {
 		overrides       map[string]time.Duration
 		campaign, watch time.Duration
 		want            map[string]time.Duration
+		err             string
 	}{
 		// The registry's bounds with its defaults and a 10 s lease.
-		{"defaults", defaults, nil, 30 * time.Second, 25 * time.Second, map[string]time.Duration{
+		{name: "defaults", o: defaults, campaign: 30 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
 			loopAgent: 90 * time.Second, loopReconciler: 3 * time.Minute, loopElection: time.Minute, loopRegistry: 90 * time.Second}},
-		{"short intervals keep the floors", fast, nil, 16 * time.Second, 25 * time.Second, map[string]time.Duration{
+		{name: "short intervals keep the floors", o: fast, campaign: 16 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
 			loopAgent: 90 * time.Second, loopReconciler: time.Minute, loopElection: 32 * time.Second, loopRegistry: 50 * time.Second}},
-		{"a long resync", &options{Resync: 10 * time.Minute, HostCheck: time.Second, Heartbeat: time.Second}, nil, 0, 0,
-			map[string]time.Duration{loopAgent: time.Minute, loopReconciler: 30 * time.Minute, loopElection: 0, loopRegistry: 3 * time.Second}},
-		{"overrides win", defaults, map[string]time.Duration{loopReconciler: 2 * time.Second}, 30 * time.Second, 25 * time.Second,
-			map[string]time.Duration{loopAgent: 90 * time.Second, loopReconciler: 2 * time.Second, loopElection: time.Minute, loopRegistry: 90 * time.Second}},
+		{name: "a long resync, self mode", o: &options{Resync: 10 * time.Minute, HostCheck: time.Second, Heartbeat: time.Second},
+			want: map[string]time.Duration{loopAgent: time.Minute, loopReconciler: 30 * time.Minute, loopElection: 0, loopRegistry: 3 * time.Second}},
+		{name: "overrides win", o: defaults, overrides: map[string]time.Duration{loopReconciler: 61 * time.Second, loopElection: 31 * time.Second},
+			campaign: 30 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
+				loopAgent: 90 * time.Second, loopReconciler: 61 * time.Second, loopElection: 31 * time.Second, loopRegistry: 90 * time.Second}},
+		{name: "reconciler within a resync", o: defaults, overrides: map[string]time.Duration{loopReconciler: time.Minute},
+			err: "stuck-after reconciler=1m0s is invalid: expected more than 1m0s, the longest the reconciler loop goes without progress when idle (resync-interval)"},
+		{name: "agent within its tickers", o: fast, overrides: map[string]time.Duration{loopAgent: time.Second},
+			err: "stuck-after agent=1s is invalid: expected more than 1s, the longest the agent loop goes without progress when idle (host-check-interval or heartbeat-interval)"},
+		{name: "registry within its progress checks", o: defaults, watch: 25 * time.Second, overrides: map[string]time.Duration{loopRegistry: 20 * time.Second},
+			err: "stuck-after registry=20s is invalid: expected more than 25s, the longest the registry loop goes without progress when idle (the etcd watch's progress checks)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.o.loopAllowances(tt.overrides, tt.campaign, tt.watch); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("loopAllowances = %v\nwant %v", got, tt.want)
+			got, err := tt.o.loopAllowances(tt.overrides, tt.campaign, tt.watch)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("loopAllowances error %v\nwant %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("loopAllowances = %v, %v\nwant %v", got, err, tt.want)
 			}
 		})
 	}
@@ -170,7 +185,7 @@ func TestDaemonStuckReconcilerFailsHealthAndHandsOverLeadership(t *testing.T) {
 	hold := &holdingProvider{held: make(chan time.Time, 1), release: make(chan struct{})}
 	a, logs := startInProcessDaemon(t, "i-aaa", []string{"--host-config=false", "--cluster-cidr", "10.0.0.0/8",
 		"--subnet", "10.0.0.0/24", "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),
-		"--heartbeat-interval", "1s", "--silent-after", "4s", "--resync-interval", "3s",
+		"--heartbeat-interval", "1s", "--silent-after", "4s", "--resync-interval", "1s",
 		"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/i-aaa",
 		"--cluster-name", "lab", "--etcd-endpoints", strings.Join(etcd.Endpoints(), ","),
 		"--stuck-after", "reconciler=" + allowed.String()},
