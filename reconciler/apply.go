@@ -53,6 +53,7 @@ func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) er
 				errs = append(errs, err)
 			}
 		}
+		cloud.Progress(ctx) // a table done is a step of the pass (health)
 	}
 	return errors.Join(errs...)
 }

@@ -119,6 +119,11 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 // Run reconciles until ctx ends. Snapshots arrive on hosts; the first one
 // starts the first pass, so an empty registry is never mistaken for "no
 // hosts" before it was read.
+//
+// Run reports progress on ctx (cloud.WithProgress) on every turn, at least
+// every Resync while idle, and at every phase of a pass; the providers add
+// a step for every call attempt, batch and poll. A loop silent for much
+// longer than Resync is stuck, however long its passes legitimately take.
 func (l *Loop) Run(ctx context.Context, hosts <-chan []Host) error {
 	var current []Host
 	var have bool
@@ -146,6 +151,7 @@ func (l *Loop) Run(ctx context.Context, hosts <-chan []Host) error {
 		}
 	}
 	for {
+		cloud.Progress(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -206,6 +212,7 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 	start := cfg.Now()
 	rep := Report{Leader: cfg.Identity, Trigger: trigger, Started: start}
 	finish := func(err error) Report {
+		cloud.Progress(ctx)
 		rep.Duration = cfg.Now().Sub(start)
 		switch {
 		case err != nil:
@@ -288,6 +295,7 @@ func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Rout
 			return network, nil, err
 		}
 		tables[t] = routes
+		cloud.Progress(ctx)
 	}
 	return network, tables, nil
 }
@@ -306,6 +314,7 @@ func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.
 	for _, t := range g {
 		gone[t] = true
 	}
+	cloud.Progress(ctx)
 	return gone
 }
 

@@ -69,6 +69,7 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, check func([]
 			}
 			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
 		}
+		cloud.Progress(ctx)
 		if waiting, err = check(current); err != nil || len(waiting) == 0 {
 			return err
 		}

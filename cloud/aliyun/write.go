@@ -41,6 +41,7 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 		if err := p.waitAvailable(ctx, tableID, chunk); err != nil {
 			return err
 		}
+		cloud.Progress(ctx)
 	}
 	return nil
 }
@@ -234,6 +235,7 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 			errs = append(errs, err)
 			break
 		}
+		cloud.Progress(ctx)
 	}
 	return errors.Join(errs...)
 }

@@ -36,6 +36,7 @@ func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, ro
 			break
 		}
 		err := p.createOne(ctx, tableID, r)
+		cloud.Progress(ctx)
 		if codeOf(err) == codeRouteLimit {
 			errs = append(errs, p.quotaError(ctx, tableID))
 			break
@@ -118,6 +119,7 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, r
 			// be taken from anyone by creating it.
 			err = p.createOne(ctx, tableID, r)
 		}
+		cloud.Progress(ctx)
 		if codeOf(err) == codeRouteLimit {
 			errs = append(errs, p.quotaError(ctx, tableID))
 			break
@@ -181,6 +183,7 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 		_, err := callRetry(ctx, p, "DeleteRoute", func(ctx context.Context) (*ec2.DeleteRouteOutput, error) {
 			return p.api.DeleteRoute(ctx, in)
 		})
+		cloud.Progress(ctx)
 		if err != nil && codeOf(err) != codeRouteNotFound {
 			errs = append(errs, fmt.Errorf("delete route %s in %s: %w", e.Destination, tableID, err))
 			if stopsAll(ctx, err) {
@@ -248,6 +251,7 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		if err != nil {
 			return fmt.Errorf("confirm routes in %s: %w", tableID, err)
 		}
+		cloud.Progress(ctx)
 		if held(current, want) && !marked {
 			list, marked = p.Routes, true
 			continue

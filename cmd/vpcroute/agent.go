@@ -95,7 +95,9 @@ func (a *agent) adopt(prev reconciler.Host) {
 }
 
 // run keeps the host configured and the record published until ctx ends.
-// firstDone is closed after the first attempt (successful or not).
+// firstDone is closed after the first attempt (successful or not). Every
+// turn reports progress on ctx (cloud.WithProgress), at least every
+// recheck and heartbeat interval.
 func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
 	kick := make(chan struct{}, 1)
 	go a.watchDocker(ctx, kick)
@@ -107,6 +109,7 @@ func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
 	heartbeat := time.NewTicker(a.heartbeat)
 	defer heartbeat.Stop()
 	for {
+		cloud.Progress(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +35,12 @@ A route is deleted only when its host removed the subnet, deregistered
 because an agent is silent. Without --etcd-endpoints each daemon keeps only
 its own routes.
 
-SIGTERM resigns leadership at once and keeps every route.`,
+SIGTERM resigns leadership at once and keeps every route.
+
+Every loop (agent, reconciler, election, registry) reports progress on each
+turn and each step of a long operation. One silent for longer than its
+allowance (--stuck-after) fails /healthz, stops the systemd watchdog pets,
+and, for the leader's reconciler, resigns leadership.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDaemon(cmd.Context(), o)
@@ -48,6 +54,7 @@ SIGTERM resigns leadership at once and keeps every route.`,
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", 10*time.Second, "leader lease; a killed leader is replaced within about this long")
 	fs.DurationVar(&o.SilentAfter, "silent-after", reconciler.DefaultSilentAfter, "ask the cloud whether a host silent this long still exists (its routes stay unless it is gone)")
 	fs.BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "let one reconcile delete more than max(3, 25%) of the cluster's routes")
+	fs.StringArrayVar(&o.StuckAfter, "stuck-after", nil, "a loop without progress this long is stuck (/healthz fails, a stuck reconciler resigns leadership): loop=duration, loop one of "+strings.Join(loopNames, ", ")+", repeatable (default: derived from the intervals)")
 	return cmd
 }
 
@@ -90,6 +97,7 @@ type daemon struct {
 	metrics  *status.Metrics
 	errs     *status.Errors
 	beat     *status.Heartbeat
+	allow    map[string]time.Duration // each loop's allowance without progress
 
 	mu        sync.Mutex
 	hosts     []reconciler.Host
@@ -104,7 +112,20 @@ type daemon struct {
 	leaderErr error
 }
 
+// daemonSeams are the parts an in-process test replaces; the zero value is
+// the daemon as it runs in production.
+type daemonSeams struct {
+	// log replaces the logger the options describe.
+	log *zap.Logger
+	// wrapProvider wraps the cloud provider (a test holding a call).
+	wrapProvider func(cloud.Provider) cloud.Provider
+}
+
 func runDaemon(ctx context.Context, o *options) error {
+	return runDaemonWith(ctx, o, daemonSeams{})
+}
+
+func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	p, err := o.validate()
 	if err != nil {
 		return usageError{err}
@@ -112,9 +133,15 @@ func runDaemon(ctx context.Context, o *options) error {
 	if err := o.validateDaemon(); err != nil {
 		return usageError{err}
 	}
-	log, err := newLogger(o)
+	stuckAfter, err := parseStuckAfter(o.StuckAfter)
 	if err != nil {
-		return err
+		return usageError{err}
+	}
+	log := seams.log
+	if log == nil {
+		if log, err = newLogger(o); err != nil {
+			return err
+		}
 	}
 	defer func() { _ = log.Sync() }()
 
@@ -132,6 +159,9 @@ func runDaemon(ctx context.Context, o *options) error {
 	d.provider, err = newProviderObserved(startCtx, o, p, log, d.metrics)
 	if err != nil {
 		return err
+	}
+	if seams.wrapProvider != nil {
+		d.provider = seams.wrapProvider(d.provider)
 	}
 	if d.self, err = d.provider.Self(startCtx); err != nil {
 		return fmt.Errorf("identify this host: %w", err)
@@ -182,7 +212,12 @@ func runDaemon(ctx context.Context, o *options) error {
 		if err != nil {
 			return err
 		}
-		run(func() { d.watchHosts(runCtx) })
+		if d.allow, err = o.loopAllowances(stuckAfter, d.reg.MaxCampaignSilence(o.LeaseTTL), d.reg.MaxWatchSilence()); err != nil {
+			return usageError{err}
+		}
+		d.beat.Watch(loopRegistry, d.allow[loopRegistry])
+		d.beat.Watch(loopElection, d.allow[loopElection])
+		run(func() { d.watchHosts(cloud.WithProgress(runCtx, d.beater(loopRegistry))) })
 		run(func() { d.lead(runCtx, loop) })
 	} else {
 		// Self mode: this host is its own registry and keeps only its own
@@ -199,21 +234,25 @@ func runDaemon(ctx context.Context, o *options) error {
 			d.setHosts([]reconciler.Host{h})
 			return nil
 		}
+		if d.allow, err = o.loopAllowances(stuckAfter, 0, 0); err != nil {
+			return usageError{err}
+		}
+		d.beat.Watch(loopReconciler, d.allow[loopReconciler])
 		run(func() {
-			if err := loop.Run(runCtx, feed.C()); err != nil {
+			if err := loop.Run(cloud.WithProgress(runCtx, d.beater(loopReconciler)), feed.C()); err != nil {
 				d.errs.Add("reconciler", err)
 			}
 		})
 	}
 
 	firstDone := make(chan struct{})
-	run(func() { d.agent.run(runCtx, firstDone) })
-	live := d.beat.Check(3 * max(o.HostCheck, o.Heartbeat))
+	d.beat.Watch(loopAgent, d.allow[loopAgent])
+	run(func() { d.agent.run(cloud.WithProgress(runCtx, d.beater(loopAgent)), firstDone) })
+	live := d.beat.Check
 	serveErr := make(chan error, 1)
 	run(func() {
 		serveErr <- status.ServeListener(runCtx, ln, status.NewHandler(d.document, live, d.ready, d.metrics), log)
 	})
-	run(func() { d.beatLoops(runCtx) })
 
 	select {
 	case <-firstDone:
@@ -234,22 +273,6 @@ func runDaemon(ctx context.Context, o *options) error {
 	stop()
 	wg.Wait()
 	return err
-}
-
-// beatLoops marks the agent alive while its state keeps moving.
-func (d *daemon) beatLoops(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if s := d.agent.snapshot(); !s.lastApplied.IsZero() && time.Since(s.lastApplied) < 2*d.o.HostCheck+10*time.Second {
-				d.beat.Beat("agent")
-			}
-		}
-	}
 }
 
 func (d *daemon) mode() string {
@@ -293,12 +316,14 @@ func (d *daemon) setHosts(hosts []reconciler.Host) {
 }
 
 // lead campaigns for leadership and runs the reconcile loop while leading.
-// Leadership ends when the lease cannot be kept (etcd unreachable): the
-// loop stops writing at once, and the daemon campaigns again.
+// Leadership ends when the lease cannot be kept (etcd unreachable) or the
+// loop is stuck (resignWhenStuck): the loop stops writing at once, and the
+// daemon campaigns again once it returns.
 func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
 	me := registry.LeaderInfo{Instance: d.self.ID, StatusAddr: d.o.StatusAddr}
+	electionCtx := cloud.WithProgress(ctx, d.beater(loopElection))
 	for ctx.Err() == nil {
-		l, err := d.reg.Campaign(ctx, me, d.o.LeaseTTL)
+		l, err := d.reg.Campaign(electionCtx, me, d.o.LeaseTTL)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.errs.Add("election", err)
@@ -321,15 +346,19 @@ func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
 		}
 		d.mu.Unlock()
 		d.metrics.SetLeader(true)
-		if err := loop.Run(lctx, feed.C()); err != nil {
+		d.beat.Watch(loopReconciler, d.allow[loopReconciler])
+		watchCtx, stopWatch := context.WithCancel(lctx)
+		watched := make(chan struct{})
+		go func() { defer close(watched); d.resignWhenStuck(watchCtx, l) }()
+		if err := loop.Run(cloud.WithProgress(lctx, d.beater(loopReconciler)), feed.C()); err != nil {
 			d.errs.Add("reconciler", err)
 		}
+		stopWatch()
+		<-watched
+		d.beat.Forget(loopReconciler) // not reconciling: nothing to check
 		stopAfter()
 		cancel()
-		d.mu.Lock()
-		d.feed, d.isLeader, d.term = nil, false, nil
-		d.mu.Unlock()
-		d.metrics.SetLeader(false)
+		d.endTerm(l.Context())
 		if ctx.Err() != nil {
 			// Shutting down: resign so that another daemon takes over now,
 			// not after the lease expires.
@@ -341,6 +370,10 @@ func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
 			}
 			rcancel()
 			return
+		}
+		if errors.Is(l.Err(), registry.ErrResigned) {
+			d.log.Info("the stuck reconcile loop returned; campaigning again")
+			continue
 		}
 		d.log.Warn("lost leadership; campaigning again")
 	}
@@ -370,21 +403,4 @@ func (d *daemon) onReport(r reconciler.Report) {
 			d.errs.Add("registry", fmt.Errorf("publish reconcile report: %w", err))
 		}
 	}
-}
-
-// ready: the host is configured and its record is published.
-func (d *daemon) ready() error {
-	s := d.agent.snapshot()
-	switch {
-	case s.lastApplied.IsZero():
-		return errors.New("host config not applied yet")
-	case s.hostConfig == status.HostConfigError:
-		return fmt.Errorf("host config failed: %s", s.hostErr)
-	case !s.ready:
-		if s.publishErr != "" {
-			return fmt.Errorf("host record not published: %s", s.publishErr)
-		}
-		return errors.New("host record not published yet")
-	}
-	return nil
 }

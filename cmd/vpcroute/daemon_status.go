@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vpcroute/vpcroute/reconciler"
@@ -32,6 +34,7 @@ func (d *daemon) document() status.Document {
 		LastSuccess: d.lastOK,
 		API:         d.metrics.APICounts(),
 		Errors:      d.errs.List(),
+		Loops:       d.beat.Loops(),
 	}
 	for _, h := range d.hosts {
 		if h.Instance == d.self.ID {
@@ -81,4 +84,21 @@ func (d *daemon) refreshFromRegistry() {
 			d.lastOK = rep.Started.Add(rep.Duration)
 		}
 	}
+}
+
+// ready: the host is configured and its record is published.
+func (d *daemon) ready() error {
+	s := d.agent.snapshot()
+	switch {
+	case s.lastApplied.IsZero():
+		return errors.New("host config not applied yet")
+	case s.hostConfig == status.HostConfigError:
+		return fmt.Errorf("host config failed: %s", s.hostErr)
+	case !s.ready:
+		if s.publishErr != "" {
+			return fmt.Errorf("host record not published: %s", s.publishErr)
+		}
+		return errors.New("host record not published yet")
+	}
+	return nil
 }

@@ -73,6 +73,9 @@ type options struct {
 	LeaseTTL        time.Duration
 	SilentAfter     time.Duration
 	AllowMassDelete bool
+	// StuckAfter overrides how long a loop may go without progress,
+	// "loop=duration" each.
+	StuckAfter []string
 }
 
 // addGlobalFlags registers the flags every command shares.

@@ -12,6 +12,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // MinLeaseTTL is the shortest leadership lease Campaign accepts. The etcd
@@ -35,6 +37,12 @@ type LeaderInfo struct {
 // etcd is unreachable Campaign keeps retrying; it returns an error only
 // when ctx ends, the registry is closed, the arguments are invalid, or
 // etcd refuses the credentials' permissions.
+//
+// Campaign reports progress on ctx (cloud.WithProgress): on every attempt;
+// while waiting, every ttl that etcd shows another candidate ahead (the
+// wait is the election working, not stuck); and, once leading, on every
+// renewal of the leadership's lease, for as long as it lasts. It is silent
+// for at most MaxCampaignSilence(ttl) while it works.
 func (r *Registry) Campaign(ctx context.Context, me LeaderInfo, ttl time.Duration) (*Leadership, error) {
 	if err := validateInstance(me.Instance); err != nil {
 		return nil, err
@@ -48,8 +56,10 @@ func (r *Registry) Campaign(ctx context.Context, me LeaderInfo, ttl time.Duratio
 	}
 	ttlSec := int64(math.Ceil(ttl.Seconds()))
 	delay := watchRetryMin
+	beat := func() { cloud.Progress(ctx) }
 	for {
-		l, err := r.campaignOnce(ctx, me, string(val), ttlSec)
+		beat()
+		l, err := r.campaignOnce(ctx, me, string(val), ttlSec, beat)
 		if err == nil {
 			return l, nil
 		}
@@ -67,8 +77,17 @@ func (r *Registry) Campaign(ctx context.Context, me LeaderInfo, ttl time.Duratio
 	}
 }
 
-// campaignOnce runs one election attempt on a fresh lease.
-func (r *Registry) campaignOnce(ctx context.Context, me LeaderInfo, val string, ttlSec int64) (*Leadership, error) {
+// MaxCampaignSilence is the longest Campaign goes without reporting
+// progress while it works, with a lease of ttl: one attempt while etcd is
+// away (a grant and a look at the election, each up to a request timeout,
+// and the lease running out), then the wait before the next attempt.
+func (r *Registry) MaxCampaignSilence(ttl time.Duration) time.Duration {
+	return 2*ttl + 2*r.timeout
+}
+
+// campaignOnce runs one election attempt on a fresh lease; beat reports
+// progress.
+func (r *Registry) campaignOnce(ctx context.Context, me LeaderInfo, val string, ttlSec int64, beat func()) (*Leadership, error) {
 	// Taken before the grant is sent: the server's lease cannot expire
 	// before granted+TTL.
 	granted := time.Now()
@@ -109,16 +128,25 @@ func (r *Registry) campaignOnce(ctx context.Context, me LeaderInfo, val string, 
 
 	result := make(chan error, 1)
 	go func() { result <- el.Campaign(cctx, val) }()
-	select {
-	case err = <-result:
-	case <-cctx.Done():
-		// Campaign's own cleanup after a cancel uses the client's context
-		// and can block while etcd is down: do not wait for it.
-		go func() {
-			<-result
-			abandon()
-		}()
-		return nil, fmt.Errorf("campaign on lease %x: %w", lease.ID, context.Cause(cctx))
+	observe := time.NewTicker(ttl)
+	defer observe.Stop()
+	for waiting := true; waiting; {
+		select {
+		case err = <-result:
+			waiting = false
+		case <-observe.C:
+			if r.behindAnother(cctx, lease.ID) {
+				beat()
+			}
+		case <-cctx.Done():
+			// Campaign's own cleanup after a cancel uses the client's context
+			// and can block while etcd is down: do not wait for it.
+			go func() {
+				<-result
+				abandon()
+			}()
+			return nil, fmt.Errorf("campaign on lease %x: %w", lease.ID, context.Cause(cctx))
+		}
 	}
 	if err != nil {
 		abandon()
@@ -141,10 +169,21 @@ func (r *Registry) campaignOnce(ctx context.Context, me LeaderInfo, val string, 
 		abandon()
 		return nil, fmt.Errorf("lease %x not renewed in time during the election", lease.ID)
 	}
+	clock.onRenew(beat)
 	l := newLeadership(r, me, sess, lease.ID, ttl, clock, kcancel, el.Key(), el.Rev())
 	r.log.Info("became leader", zap.String("instance", me.Instance), zap.String("key", el.Key()),
 		zap.Duration("ttl", ttl))
 	return l, nil
+}
+
+// behindAnother reports whether etcd shows the election's first key held
+// by another lease than ours: waiting is then what the campaign should be
+// doing. Our own key first, no key, or no answer is not progress.
+func (r *Registry) behindAnother(ctx context.Context, ours clientv3.LeaseID) bool {
+	ctx, cancel := r.reqCtx(ctx)
+	defer cancel()
+	resp, err := r.client.Get(ctx, r.electionPfx, clientv3.WithFirstCreate()...)
+	return err == nil && len(resp.Kvs) > 0 && clientv3.LeaseID(resp.Kvs[0].Lease) != ours
 }
 
 // Leader returns the current leader's campaign value; false when nobody

@@ -20,6 +20,7 @@ type leaseClock struct {
 
 	mu      sync.Mutex
 	renewed time.Time // a time at or before the server's last renewal
+	renew   func()    // told about every renewal (nil: nobody)
 
 	// ctx ends when the lease is no longer known to be alive: the
 	// deadline passed, or the keep-alive channel closed (lease revoked,
@@ -62,9 +63,20 @@ func (c *leaseClock) drain(ch <-chan *clientv3.LeaseKeepAliveResponse) {
 	for range ch {
 		c.mu.Lock()
 		c.renewed = time.Now()
+		f := c.renew
 		c.mu.Unlock()
+		if f != nil {
+			f()
+		}
 	}
 	c.cancel(errors.New("lease keep-alive ended (lease revoked or expired, or client closed)"))
+}
+
+// onRenew has f called after every renewal from now on.
+func (c *leaseClock) onRenew(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.renew = f
 }
 
 // deadline is when the lease stops being certainly alive.

@@ -21,6 +21,9 @@ const (
 	// caller's context does not bound more tightly, so that no call hangs
 	// while etcd is down.
 	DefaultRequestTimeout = 5 * time.Second
+	// DefaultWatchProgressInterval is how often a quiet host watch asks
+	// etcd to confirm that it is still delivering (a progress request).
+	DefaultWatchProgressInterval = 5 * time.Second
 )
 
 // Options configure the connection to etcd. Field names in Validate's
@@ -33,6 +36,10 @@ type Options struct {
 	DialTimeout time.Duration
 	// RequestTimeout bounds each request; zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// WatchProgressInterval is how often WatchHosts asks etcd for a
+	// progress notification while no change arrives; zero means
+	// DefaultWatchProgressInterval.
+	WatchProgressInterval time.Duration
 	// CertFile and KeyFile are a client certificate pair (both or neither);
 	// CAFile verifies the server (empty: the system roots). Setting any of
 	// them, or using https:// endpoints, turns TLS on.
@@ -76,6 +83,9 @@ func (o Options) Validate() error {
 	}
 	if o.RequestTimeout < 0 {
 		return fmt.Errorf("etcd-request-timeout %s is invalid: expected a positive duration such as 5s", o.RequestTimeout)
+	}
+	if o.WatchProgressInterval < 0 {
+		return fmt.Errorf("watch progress interval %s is invalid: expected a positive duration such as 5s", o.WatchProgressInterval)
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return fmt.Errorf("etcd-cert-file %q and etcd-key-file %q must be given together: expected both or neither", o.CertFile, o.KeyFile)
@@ -170,6 +180,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.WatchProgressInterval == 0 {
+		o.WatchProgressInterval = DefaultWatchProgressInterval
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -40,6 +40,8 @@ type Registry struct {
 	closeAll func() error // closes client and its helper connection
 	log      *zap.Logger
 	timeout  time.Duration
+	// progressEvery is how often a quiet host watch asks for progress.
+	progressEvery time.Duration
 
 	prefix      string // /vpcroute/<cluster>/
 	hostsPrefix string // .../hosts/
@@ -112,16 +114,17 @@ func Open(ctx context.Context, opts Options) (*Registry, error) {
 	}
 	rctx, rcancel := context.WithCancel(context.Background())
 	r := &Registry{
-		client:      client,
-		closeAll:    closeAll,
-		log:         opts.Logger,
-		timeout:     opts.RequestTimeout,
-		prefix:      prefix,
-		hostsPrefix: prefix + "hosts/",
-		electionPfx: prefix + "election/",
-		reportKey:   prefix + "report",
-		ctx:         rctx,
-		cancel:      rcancel,
+		client:        client,
+		closeAll:      closeAll,
+		log:           opts.Logger,
+		timeout:       opts.RequestTimeout,
+		progressEvery: opts.WatchProgressInterval,
+		prefix:        prefix,
+		hostsPrefix:   prefix + "hosts/",
+		electionPfx:   prefix + "election/",
+		reportKey:     prefix + "report",
+		ctx:           rctx,
+		cancel:        rcancel,
 	}
 	r.log.Info("connected to etcd", zap.String("endpoints", eps), zap.String("prefix", prefix),
 		zap.Bool("tls", tlsCfg != nil), zap.Bool("auth", opts.Username != ""))

@@ -81,6 +81,10 @@ type Document struct {
 	// Errors are this process's recent errors, newest first, at most
 	// MaxErrors.
 	Errors []ErrorEntry `json:"errors"`
+	// Loops are this process's watched loops with their last beat, the
+	// stuck ones first (see Heartbeat.Loops). Absent in documents of
+	// daemons older than the field: readers treat that as unknown.
+	Loops []LoopStatus `json:"loops"`
 }
 
 // HostStatus is the serving daemon's own host.
@@ -200,6 +204,7 @@ func (d Document) normalized() Document {
 	d.Host.HostConfig.Drift = nonNil(d.Host.HostConfig.Drift)
 	d.API = nonNil(d.API)
 	d.Errors = nonNil(d.Errors)
+	d.Loops = nonNil(d.Loops)
 	hosts := make([]reconciler.Host, len(d.Hosts))
 	for i, h := range d.Hosts {
 		h.Subnets = nonNil(h.Subnets)

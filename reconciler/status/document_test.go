@@ -35,16 +35,9 @@ func TestDocumentJSONRoundTrip(t *testing.T) {
 
 // The JSON field names are the schema; a rename must be a conscious v2.
 func TestDocumentFieldNames(t *testing.T) {
-	raw, err := json.Marshal(clusterDocument().normalized())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := servedJSON(t, clusterDocument())
 	assertKeys(t, "document", m, "schemaVersion", "generated", "version", "cluster", "mode", "host", "leader",
-		"hosts", "reconcile", "lastSuccess", "api", "errors")
+		"hosts", "reconcile", "lastSuccess", "api", "errors", "loops")
 	assertKeys(t, "host", m["host"].(map[string]any), "instance", "target", "privateIp", "subnets", "hostConfig",
 		"registered", "claimConflicts")
 	assertKeys(t, "hostConfig", m["host"].(map[string]any)["hostConfig"].(map[string]any), "state", "lastApplied",
@@ -52,6 +45,44 @@ func TestDocumentFieldNames(t *testing.T) {
 	assertKeys(t, "leader", m["leader"].(map[string]any), "instance", "statusAddr", "isSelf", "known")
 	assertKeys(t, "api[0]", m["api"].([]any)[0].(map[string]any), "action", "outcome", "count")
 	assertKeys(t, "errors[0]", m["errors"].([]any)[0].(map[string]any), "time", "component", "message", "count")
+	assertKeys(t, "loops[0]", m["loops"].([]any)[0].(map[string]any), "name", "lastBeat", "allowanceNs", "stuck")
+}
+
+// loops was added to v1: a document of an older daemon, without it, still
+// reads, and says the loops are unknown rather than none.
+func TestDocumentWithoutLoopsStillReads(t *testing.T) {
+	d := clusterDocument()
+	m := servedJSON(t, d)
+	delete(m, "loops")
+	old, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(old, "older daemon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Loops != nil || got.Host.Instance != d.Host.Instance {
+		t.Fatalf("decoded %+v", got)
+	}
+	var b strings.Builder
+	if err := Render(&b, got); err != nil || !strings.Contains(b.String(), "Loops: not reported") {
+		t.Fatalf("render of a document without loops: %v\n%s", err, b.String())
+	}
+}
+
+// servedJSON is d as /status serves it, decoded into plain JSON values.
+func servedJSON(t *testing.T, d Document) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(d.normalized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func assertKeys(t *testing.T, what string, m map[string]any, keys ...string) {

@@ -91,6 +91,11 @@ func clusterDocument() Document {
 			{Time: t0.Add(-30 * time.Second), Component: "hostcfg", Message: "iptables: exit status 4: Another app is currently holding the xtables lock", Count: 3},
 			{Time: t0.Add(-90 * time.Minute), Component: "registry", Message: "etcd: context deadline exceeded", Count: 1},
 		},
+		Loops: []LoopStatus{
+			{Name: "agent", LastBeat: t0.Add(-12 * time.Second), Allowance: 90 * time.Second},
+			{Name: "election", LastBeat: t0.Add(-4 * time.Second), Allowance: 40 * time.Second},
+			{Name: "registry", LastBeat: t0.Add(-1 * time.Second), Allowance: 90 * time.Second},
+		},
 	}
 }
 
@@ -113,6 +118,10 @@ func selfDocument() Document {
 		Leader: LeaderStatus{Instance: "i-aaa", IsSelf: true, Known: true},
 		Hosts: []reconciler.Host{{Instance: "i-aaa", Target: inst("i-aaa"), PrivateIP: netip.MustParseAddr("192.168.1.196"),
 			Subnets: []reconciler.Claim{claim("10.0.0.0/24", t0.Add(-time.Minute))}, HostConfig: "ok", Version: "1.4.0", LastSeen: t0}},
+		Loops: []LoopStatus{
+			{Name: "agent", LastBeat: t0.Add(-1 * time.Second), Allowance: 90 * time.Second},
+			{Name: "reconciler", LastBeat: t0, Allowance: 3 * time.Minute},
+		},
 	}
 }
 
@@ -141,5 +150,11 @@ func failingDocument() Document {
 			{Action: "CreateRouteEntries", Outcome: cloud.OutcomeBusy, Count: 4},
 		},
 		Errors: []ErrorEntry{{Time: t0.Add(5 * time.Second), Component: "reconciler", Message: "clock ahead", Count: 1}},
+		Loops: []LoopStatus{
+			{Name: "reconciler", LastBeat: t0.Add(-4*time.Minute - 5*time.Second), Allowance: 3 * time.Minute, Stuck: true},
+			{Name: "agent", LastBeat: t0.Add(-5 * time.Second), Allowance: 90 * time.Second},
+			{Name: "election", LastBeat: t0.Add(-2 * time.Second), Allowance: 40 * time.Second},
+			{Name: "registry", LastBeat: t0.Add(-3 * time.Second), Allowance: 90 * time.Second},
+		},
 	}
 }

@@ -19,6 +19,7 @@ func Render(w io.Writer, d Document) error {
 	r := &renderer{ew: &errWriter{w: w}, now: d.Generated}
 	r.header(d)
 	r.host(d)
+	r.loops(d.Loops)
 	r.hosts(d.Hosts)
 	r.reconcile(d)
 	r.api(d.API)
@@ -118,6 +119,31 @@ func (r *renderer) host(d Document) {
 	if h.RecordRefused != "" {
 		r.printf("Record       refused by the leader: %s\n", h.RecordRefused)
 	}
+	r.printf("\n")
+}
+
+// loops writes the daemon's watched loops and when each last made
+// progress; a stuck one is why /healthz fails.
+func (r *renderer) loops(loops []LoopStatus) {
+	if len(loops) == 0 {
+		r.printf("Loops: not reported\n\n")
+		return
+	}
+	stuck := 0
+	rows := make([][]string, 0, len(loops))
+	for _, l := range loops {
+		state := "ok"
+		if l.Stuck {
+			state, stuck = "STUCK", stuck+1
+		}
+		rows = append(rows, []string{orDash(l.Name), r.ago(l.LastBeat), age(l.Allowance), state})
+	}
+	if stuck == 0 {
+		r.printf("Loops: %d, all making progress\n", len(loops))
+	} else {
+		r.printf("Loops: %d, %d stuck (/healthz fails)\n", len(loops), stuck)
+	}
+	r.table([]string{"LOOP", "LAST PROGRESS", "ALLOWED", "STATE"}, rows)
 	r.printf("\n")
 }
 

@@ -64,6 +64,7 @@ func Do[T any](ctx context.Context, pol Policy, action string, fn func(context.C
 			}
 		}
 		v, err := fn(ctx)
+		cloud.Progress(ctx) // each attempt is a step, failed or not: health tells slow from stuck
 		if err == nil {
 			return v, nil
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 var errBusy = errors.New("busy")
@@ -102,5 +104,25 @@ func TestDoStopsWaitingWhenCtxEnds(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, errBusy) ||
 		!strings.HasPrefix(err.Error(), "CreateRoute: stopped: context canceled (after 1 tries") {
 		t.Errorf("err = %v; want CreateRoute stopped after 1 try, naming the last answer", err)
+	}
+}
+
+// Every attempt, failed or not, is reported to the context's progress
+// hook: a call retried for minutes under throttling is moving, not stuck.
+func TestDoReportsEveryAttemptAsProgress(t *testing.T) {
+	steps, calls := 0, 0
+	ctx := cloud.WithProgress(context.Background(), func() { steps++ })
+	_, err := Do(ctx, policy(time.Minute), "Act", func(context.Context) (int, error) {
+		calls++
+		if steps != calls-1 {
+			t.Errorf("attempt %d ran after %d progress reports, want %d", calls, steps, calls-1)
+		}
+		if calls < 3 {
+			return 0, errBusy
+		}
+		return 1, nil
+	})
+	if err != nil || calls != 3 || steps != 3 {
+		t.Fatalf("err=%v calls=%d progress=%d, want 3 calls and 3 reports", err, calls, steps)
 	}
 }
