@@ -194,7 +194,13 @@ func TestDaemonRestoresFlushedForwardChain(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("VPCROUTE-FORWARD on %s restored %s after the flush", h.Name, time.Since(flushed).Round(time.Millisecond))
+	// The agent logs the re-apply once its last rule is in: the rules can
+	// be seen back a moment before the line is written.
 	log := logSince(t, h.DaemonLog(), mark)
+	for deadline := time.Now().Add(convergeTimeout); !strings.Contains(log, "host config re-applied") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		log = logSince(t, h.DaemonLog(), mark)
+	}
 	if !strings.Contains(log, "host config re-applied") || strings.Contains(log, "docker is back") {
 		t.Errorf("%s's daemon log after the flush, want a re-apply by the host check and no Docker restart:\n%s", h.Name, log)
 	}
