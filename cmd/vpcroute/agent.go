@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -13,31 +14,81 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
+	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
 // agent is the part of the daemon that runs on every host: it keeps this
 // host's ip_forward and iptables as vpcroute wants them, and keeps this
 // host's record (its subnets) current for the reconciler.
+//
+// It starts from what the host knows (Docker, the saved network, flags)
+// and never waits for the cloud or etcd: who this host is, where its
+// record goes and how to prepare the instance arrive later, through
+// setCloud and setPublish, when those answer.
 type agent struct {
-	o        *options
-	p        parsed
-	log      *zap.Logger
-	self     cloud.Instance
-	vpcCIDRs []netip.Prefix
-	// publish hands the host's record on: to the registry, or straight to
-	// the local loop in self mode. It is called with every heartbeat.
-	publish func(ctx context.Context, h reconciler.Host) error
-	// observe is told about every host-config apply (metrics).
-	observe func(changed bool, err error)
-	// prepare readies this host's instance for routing (nil: nothing to
-	// do); it runs with every check and must be cheap once done.
-	prepare func(ctx context.Context) error
+	o   *options
+	p   parsed
+	log *zap.Logger
+	// observe is told about every host-config apply (metrics); onDocker
+	// about every subnet discovery (dependency state). Both may be nil.
+	observe  func(changed bool, err error)
+	onDocker func(err error)
 	// heartbeat is how often the record is written with a new LastSeen;
 	// recheck how often host config is re-applied without any event.
 	heartbeat, recheck time.Duration
+	// kick asks the run loop to configure again now.
+	kick chan struct{}
 
-	mu    sync.Mutex
-	state agentState
+	mu sync.Mutex
+	// self is this host's identity, vpcCIDRs the VPC's ranges (known
+	// from flags or the saved network before the cloud answers).
+	self     cloud.Instance
+	vpcCIDRs []netip.Prefix
+	// publish hands the host's record on: to the registry, or straight to
+	// the local loop in self mode; nil until there is somewhere to go.
+	publish func(ctx context.Context, h reconciler.Host) error
+	// prepare readies this host's instance for routing (nil: nothing to
+	// do); it runs with every check and must be cheap once done.
+	prepare func(ctx context.Context) error
+	state   agentState
+}
+
+// newAgent returns an agent that knows the VPC's CIDRs when vpcCIDRs is not
+// empty; it does no I/O.
+func newAgent(o *options, p parsed, log *zap.Logger, vpcCIDRs []netip.Prefix) *agent {
+	return &agent{o: o, p: p, log: log, heartbeat: o.Heartbeat, recheck: o.HostCheck,
+		kick: make(chan struct{}, 1), vpcCIDRs: slices.Clone(vpcCIDRs)}
+}
+
+// setCloud gives the agent what the cloud said: this host's identity, the
+// VPC's CIDRs and how to prepare the instance. New CIDRs are applied at
+// once.
+func (a *agent) setCloud(self cloud.Instance, vpcCIDRs []netip.Prefix, prepare func(context.Context) error) {
+	a.mu.Lock()
+	changed := !slices.Equal(a.vpcCIDRs, vpcCIDRs)
+	a.self, a.vpcCIDRs, a.prepare = self, slices.Clone(vpcCIDRs), prepare
+	a.mu.Unlock()
+	if changed {
+		a.log.Info("VPC CIDRs from the cloud", zap.Stringers("cidrs", vpcCIDRs))
+	}
+	a.kickNow()
+}
+
+// setPublish gives the agent where its record goes, and publishes at once.
+func (a *agent) setPublish(publish func(ctx context.Context, h reconciler.Host) error) {
+	a.mu.Lock()
+	a.publish = publish
+	a.mu.Unlock()
+	a.kickNow()
+}
+
+// kickNow asks the run loop for a configure and a publish, without
+// waiting.
+func (a *agent) kickNow() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
 }
 
 // agentState is what the agent knows, for /status.
@@ -80,17 +131,27 @@ func (a *agent) record(now time.Time) reconciler.Host {
 }
 
 // adopt starts from the record written before this process started: its
-// subnets stand until a discovery says otherwise, and its claim times keep
-// this host's place in claim order.
+// claim times keep this host's place, and its subnets stand until a
+// discovery says otherwise (when Docker has already answered, its subnets
+// win).
 func (a *agent) adopt(prev reconciler.Host) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.state.since = map[netip.Prefix]time.Time{}
+	since := map[netip.Prefix]time.Time{}
 	for _, c := range prev.Subnets {
 		if !c.Since.IsZero() {
-			a.state.since[c.Subnet] = c.Since
+			since[c.Subnet] = c.Since
 		}
 	}
+	if a.state.known {
+		for _, s := range a.state.subnets {
+			if t, ok := since[s]; ok {
+				a.state.since[s] = t
+			}
+		}
+		return
+	}
+	a.state.since = since
 	a.state.subnets, a.state.known = prev.SubnetPrefixes(), true
 }
 
@@ -99,8 +160,7 @@ func (a *agent) adopt(prev reconciler.Host) {
 // turn reports progress on ctx (cloud.WithProgress), at least every
 // recheck and heartbeat interval.
 func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
-	kick := make(chan struct{}, 1)
-	go a.watchDocker(ctx, kick)
+	go a.watchDocker(ctx, a.kick)
 	a.configure(ctx)
 	a.publishNow(ctx)
 	close(firstDone)
@@ -113,10 +173,10 @@ func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-kick:
-			if a.configure(ctx) {
-				a.publishNow(ctx)
-			}
+		case <-a.kick:
+			// Also a new identity or a registry reached: publish either way.
+			a.configure(ctx)
+			a.publishNow(ctx)
 		case <-recheck.C:
 			if a.configure(ctx) {
 				a.publishNow(ctx)
@@ -133,6 +193,9 @@ func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
 func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 	subnets, err := a.discover(ctx)
 	now := time.Now()
+	if a.onDocker != nil && (len(a.p.subnets) == 0) {
+		a.onDocker(err)
+	}
 	a.mu.Lock()
 	if err == nil && (!slices.Equal(subnets, a.state.subnets) || !a.state.known) {
 		// A subnet given up loses its claim time: claimed again later, it
@@ -149,14 +212,21 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 		a.state.since, a.state.subnets, a.state.known, subnetsChanged = since, subnets, true, true
 	}
 	current := slices.Clone(a.state.subnets)
+	known := a.state.known
+	vpcCIDRs, prepare := slices.Clone(a.vpcCIDRs), a.prepare
 	a.mu.Unlock()
-	if err != nil {
+	if err != nil && !known {
 		a.setHostConfig(now, false, fmt.Errorf("discover subnets: %w", err))
 		return subnetsChanged
 	}
-	if a.prepare != nil {
+	if err != nil {
+		// Docker is down: keep the host configured for the subnets known
+		// before (its containers come back on them), and say so.
+		a.log.Warn("cannot read Docker; keeping host config for the subnets known before", zap.Error(err))
+	}
+	if prepare != nil {
 		// Cheap once done: the provider remembers it.
-		if err := a.prepare(ctx); err != nil {
+		if err := prepare(ctx); err != nil {
 			a.setHostConfig(now, false, fmt.Errorf("prepare this instance for routing: %w", err))
 			return subnetsChanged
 		}
@@ -165,7 +235,11 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 		a.setHostConfig(now, false, nil)
 		return subnetsChanged
 	}
-	res, err := hostcfg.Apply(ctx, hostOptions(a.o, a.p, current, a.vpcCIDRs), a.log)
+	if len(vpcCIDRs) == 0 {
+		a.setHostConfig(now, false, errWaitingForVPC)
+		return subnetsChanged
+	}
+	res, err := hostcfg.Apply(ctx, hostOptions(a.o, a.p, current, vpcCIDRs), a.log)
 	if err != nil {
 		err = fmt.Errorf("configure host: %w", err)
 	}
@@ -184,11 +258,21 @@ func (a *agent) discover(ctx context.Context) ([]netip.Prefix, error) {
 	return subnets, err
 }
 
+// errWaitingForVPC: host config needs the VPC's CIDRs (forwarding from them
+// into local subnets is accepted), and nothing has given them yet.
+var errWaitingForVPC = errors.New("waiting for the VPC's CIDRs: the cloud API has not answered, none were saved by an earlier run, and --vpc-cidr is not given")
+
 func (a *agent) setHostConfig(now time.Time, changed bool, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.state.lastApplied = now
 	switch {
+	case errors.Is(err, errWaitingForVPC):
+		if a.state.hostConfig != status.HostConfigWaiting {
+			a.log.Warn("host config waits", zap.Error(err))
+		}
+		a.state.hostConfig, a.state.hostErr = status.HostConfigWaiting, err.Error()
+		return
 	case err != nil:
 		if a.state.hostErr != err.Error() {
 			a.log.Error("host config failed", zap.Error(err))
@@ -215,16 +299,16 @@ func (a *agent) setHostConfig(now time.Time, changed bool, err error) {
 // with the next heartbeat.
 func (a *agent) publishNow(ctx context.Context) {
 	a.mu.Lock()
-	known := a.state.known
+	known, publish, identified := a.state.known, a.publish, a.self.ID != ""
 	a.mu.Unlock()
-	if !known {
-		return
+	if !known || publish == nil || !identified {
+		return // nothing to claim yet, or nowhere and no one to claim it as
 	}
 	now := time.Now()
 	h := a.record(now)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	err := a.publish(pctx, h)
+	err := publish(pctx, h)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {

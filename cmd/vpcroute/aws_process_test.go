@@ -193,7 +193,7 @@ func TestAWSDaemonsRemoveTheBlackholeOfATerminatedHost(t *testing.T) {
 			"--status-addr", d.addr, "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),
 			"--heartbeat-interval", "1s", "--silent-after", "4s", "--resync-interval", "2s",
 			"--endpoint", s.url, "--metadata-endpoint", s.imds[id], "--etcd-endpoints", strings.Join(etcd.Endpoints(), ","),
-			"--cluster-name", "lab", "--config", emptyConfig}
+			"--cluster-name", "lab", "--config", emptyConfig, "--cache-dir", t.TempDir()}
 		d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), args...)
 		d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, awsEnv()...)
 		out := testsupport.WatchChild(t, "daemon "+id, d.out)

@@ -120,7 +120,7 @@ func benchStartDaemon(b *testing.B, simURL string) *benchDaemon {
 	d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), "daemon",
 		"--host-config=false", "--subnet", "10.1.0.0/24", "--cluster-cidr", "10.0.0.0/8",
 		"--endpoint", simURL, "--metadata-endpoint", simURL+"/sim/v1/instances/i-aaa",
-		"--cluster-name", "bench", "--status-addr", addr, "--config", emptyConfig)
+		"--cluster-name", "bench", "--status-addr", addr, "--config", emptyConfig, "--cache-dir", b.TempDir())
 	d.cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile

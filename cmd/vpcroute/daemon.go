@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ and, for the leader's reconciler, resigns leadership.`,
 	fs.DurationVar(&o.Heartbeat, "heartbeat-interval", 30*time.Second, "write this host's record (last seen) this often")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", 10*time.Second, "leader lease; a killed leader is replaced within about this long")
 	fs.DurationVar(&o.SilentAfter, "silent-after", reconciler.DefaultSilentAfter, "ask the cloud whether a host silent this long still exists (its routes stay unless it is gone)")
+	fs.StringVar(&o.CacheDir, "cache-dir", DefaultCacheDir, "where the VPC's CIDRs are saved, to configure the host at the next boot before the cloud API answers")
 	fs.BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "let one reconcile delete more than max(3, 25%) of the cluster's routes")
 	fs.StringArrayVar(&o.StuckAfter, "stuck-after", nil, "a loop without progress this long is stuck (/healthz fails, a stuck reconciler resigns leadership): loop=duration, loop one of "+strings.Join(loopNames, ", ")+", repeatable (default: derived from the intervals)")
 	return cmd
@@ -90,16 +92,19 @@ type daemon struct {
 	o        *options
 	p        parsed
 	log      *zap.Logger
-	provider cloud.Provider
-	self     cloud.Instance
-	reg      *registry.Registry // nil in self mode
 	agent    *agent
 	metrics  *status.Metrics
 	errs     *status.Errors
 	beat     *status.Heartbeat
+	deps     *status.Dependencies
 	allow    map[string]time.Duration // each loop's allowance without progress
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// provider and self are set once the cloud has answered, reg once
+	// etcd has (never in self mode); read them under mu.
+	provider  cloud.Provider
+	self      cloud.Instance
+	reg       *registry.Registry
 	hosts     []reconciler.Host
 	haveHosts bool                 // the registry has been read at least once
 	feed      *reconciler.HostFeed // the running loop's, nil when not leading
@@ -137,6 +142,12 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	if err != nil {
 		return usageError{err}
 	}
+	clusterMode := len(o.EtcdEndpoints) > 0
+	if clusterMode {
+		if err := o.registryOptions().Validate(); err != nil {
+			return usageError{err}
+		}
+	}
 	log := seams.log
 	if log == nil {
 		if log, err = newLogger(o); err != nil {
@@ -146,7 +157,10 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	defer func() { _ = log.Sync() }()
 
 	d := &daemon{o: o, p: p, log: log, metrics: status.NewMetrics(version), errs: &status.Errors{},
-		beat: status.NewHeartbeat(nil)}
+		beat: status.NewHeartbeat(nil), deps: status.NewDependencies(nil, daemonDependencies(o, p)...)}
+	if d.allow, err = o.loopAllowances(stuckAfter, 0, 0); err != nil {
+		return usageError{err}
+	}
 	// Listen before anything else: a taken address is a start-up error.
 	ln, err := status.Listen(o.StatusAddr)
 	if err != nil {
@@ -154,96 +168,21 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	}
 	defer func() { _ = ln.Close() }() // also closed by the server on shutdown
 
-	startCtx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	d.provider, err = newProviderObserved(startCtx, o, p, log, d.metrics)
+	// The data plane never waits for the control plane: the host is
+	// configured from what it knows (Docker, --vpc-cidr, the network saved
+	// by an earlier run) before the cloud API or etcd is asked anything.
+	vpcCIDRs, err := d.knownVPCCIDRs()
 	if err != nil {
-		return err
-	}
-	if seams.wrapProvider != nil {
-		d.provider = seams.wrapProvider(d.provider)
-	}
-	if d.self, err = d.provider.Self(startCtx); err != nil {
-		return fmt.Errorf("identify this host: %w", err)
-	}
-	network, err := d.provider.Network(startCtx)
-	if err != nil {
-		return fmt.Errorf("read the VPC: %w", err)
-	}
-	// Checked before the agent touches the host or the registry.
-	if err := reconciler.ValidateClusterCIDR(p.clusterCIDR, network.CIDRs); err != nil {
 		return usageError{err}
 	}
-	d.agent = &agent{o: o, p: p, log: log.Named("agent"), self: d.self, vpcCIDRs: network.CIDRs,
-		heartbeat: o.Heartbeat, recheck: o.HostCheck, observe: d.metrics.ObserveHostConfigApply}
-	if hp, ok := d.provider.(cloud.HostPreparer); ok {
-		d.agent.prepare = func(ctx context.Context) error { return hp.PrepareHost(ctx, o.ClusterName) }
-	}
+	d.agent = newAgent(o, p, log.Named("agent"), vpcCIDRs)
+	d.agent.observe = d.metrics.ObserveHostConfigApply
+	d.agent.onDocker = func(err error) { d.depState(status.DepDocker, err) }
 
-	loopCfg := reconciler.LoopConfig{
-		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, Provider: d.provider, Policy: p.policy,
-		Identity: d.self.ID, AllowMassDelete: o.AllowMassDelete, AllowCarveOut: o.AllowCarveOut, Debounce: o.Debounce, Resync: o.Resync,
-		SilentAfter: o.SilentAfter, Log: log.Named("reconciler"), OnReport: d.onReport,
-	}
 	var wg sync.WaitGroup
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-
-	if len(o.EtcdEndpoints) > 0 {
-		ropts := o.registryOptions()
-		ropts.Logger = log.Named("registry")
-		d.reg, err = registry.Open(startCtx, ropts)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = d.reg.Close() }() // shutting down; nothing left to tell
-		if prev, ok, err := d.reg.Get(startCtx, d.self.ID); err != nil {
-			return fmt.Errorf("read this host's record: %w", err)
-		} else if ok {
-			d.agent.adopt(prev)
-		}
-		d.metrics.SetRegistryUp(true)
-		d.agent.publish = d.publishRegistry
-		loopCfg.Forget = d.reg.Remove
-		// One loop for every leadership term: a new term keeps the cached
-		// network read.
-		loop, err := reconciler.NewLoop(loopCfg)
-		if err != nil {
-			return err
-		}
-		if d.allow, err = o.loopAllowances(stuckAfter, d.reg.MaxCampaignSilence(o.LeaseTTL), d.reg.MaxWatchSilence()); err != nil {
-			return usageError{err}
-		}
-		d.beat.Watch(loopRegistry, d.allow[loopRegistry])
-		d.beat.Watch(loopElection, d.allow[loopElection])
-		run(func() { d.watchHosts(cloud.WithProgress(runCtx, d.beater(loopRegistry))) })
-		run(func() { d.lead(runCtx, loop) })
-	} else {
-		// Self mode: this host is its own registry and keeps only its own
-		// routes.
-		loopCfg.Scope = []cloud.Target{d.self.Target}
-		loop, err := reconciler.NewLoop(loopCfg)
-		if err != nil {
-			return err
-		}
-		feed := reconciler.NewHostFeed()
-		d.feed, d.isLeader = feed, true
-		d.metrics.SetLeader(true)
-		d.agent.publish = func(_ context.Context, h reconciler.Host) error {
-			d.setHosts([]reconciler.Host{h})
-			return nil
-		}
-		if d.allow, err = o.loopAllowances(stuckAfter, 0, 0); err != nil {
-			return usageError{err}
-		}
-		d.beat.Watch(loopReconciler, d.allow[loopReconciler])
-		run(func() {
-			if err := loop.Run(cloud.WithProgress(runCtx, d.beater(loopReconciler)), feed.C()); err != nil {
-				d.errs.Add("reconciler", err)
-			}
-		})
-	}
 
 	firstDone := make(chan struct{})
 	d.beat.Watch(loopAgent, d.allow[loopAgent])
@@ -253,6 +192,14 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	run(func() {
 		serveErr <- status.ServeListener(runCtx, ln, status.NewHandler(d.document, live, d.ready, d.metrics), log)
 	})
+	// The cloud API and etcd are reached in the background, retried until
+	// they answer; then identity, the registry and the loops follow.
+	fatal := make(chan error, 1)
+	run(func() {
+		if err := d.connect(runCtx, seams, stuckAfter, run); err != nil {
+			fatal <- err
+		}
+	})
 
 	select {
 	case <-firstDone:
@@ -260,31 +207,102 @@ func runDaemonWith(ctx context.Context, o *options, seams daemonSeams) error {
 	}
 	notifyReady(log)
 	run(func() { watchdog(runCtx, live, log) })
-	log.Info("daemon running", zap.String("instance", d.self.ID), zap.String("mode", d.mode()),
-		zap.String("status", o.StatusAddr))
+	log.Info("daemon running", zap.String("mode", d.mode()), zap.String("status", o.StatusAddr))
 
 	select {
 	case <-ctx.Done():
 		log.Info("stopping; routes and host config are kept")
 	case err = <-serveErr:
 		log.Error("status server stopped", zap.Error(err))
+	case err = <-fatal:
+		log.Error("stopping: the configuration cannot work", zap.Error(err))
 	}
 	notifyStopping()
 	stop()
 	wg.Wait()
+	if reg := d.registry(); reg != nil {
+		_ = reg.Close() // shutting down; nothing left to tell
+	}
 	return err
 }
 
+// daemonDependencies are what this daemon needs from outside the host:
+// Docker when it discovers the subnets, the cloud API, and etcd in cluster
+// mode.
+func daemonDependencies(o *options, p parsed) []string {
+	var deps []string
+	if len(p.subnets) == 0 {
+		deps = append(deps, status.DepDocker)
+	}
+	deps = append(deps, status.DepCloud)
+	if len(o.EtcdEndpoints) > 0 {
+		deps = append(deps, status.DepEtcd)
+	}
+	return deps
+}
+
+// knownVPCCIDRs returns the VPC's CIDRs as the host knows them without the
+// cloud: --vpc-cidr, else the network saved by an earlier run, else none
+// (host config then waits for the cloud). The cluster CIDR is checked
+// against them before anything is applied.
+func (d *daemon) knownVPCCIDRs() ([]netip.Prefix, error) {
+	cidrs := d.p.vpcCIDRs
+	if len(cidrs) == 0 {
+		saved, ok, err := loadNetwork(d.o.CacheDir)
+		switch {
+		case err != nil:
+			d.log.Warn("the saved network cannot be used; host config waits for the cloud API", zap.Error(err))
+		case ok:
+			d.log.Info("VPC CIDRs from the network saved by an earlier run", zap.Stringers("cidrs", saved.CIDRs),
+				zap.Time("saved", saved.SavedAt))
+			cidrs = saved.CIDRs
+		}
+	}
+	if len(cidrs) > 0 {
+		if err := reconciler.ValidateClusterCIDR(d.p.clusterCIDR, cidrs); err != nil {
+			return nil, err
+		}
+	}
+	return cidrs, nil
+}
+
 func (d *daemon) mode() string {
-	if d.reg == nil {
+	if len(d.o.EtcdEndpoints) == 0 {
 		return status.ModeSelf
 	}
 	return status.ModeCluster
 }
 
+// registry returns the registry once it has been reached, else nil.
+func (d *daemon) registry() *registry.Registry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reg
+}
+
+// identity returns this host's identity once the cloud has told it.
+func (d *daemon) identity() cloud.Instance {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.self
+}
+
+// depState records a dependency's latest outcome and logs each change.
+func (d *daemon) depState(name string, err error) {
+	if !d.deps.Set(name, err) {
+		return
+	}
+	if err != nil {
+		d.log.Warn("dependency down; retrying, the host stays configured", zap.String("dependency", name), zap.Error(err))
+	} else {
+		d.log.Info("dependency up", zap.String("dependency", name))
+	}
+}
+
 // publishRegistry writes the host's record to etcd.
 func (d *daemon) publishRegistry(ctx context.Context, h reconciler.Host) error {
-	err := d.reg.Publish(ctx, h)
+	err := d.registry().Publish(ctx, h)
+	d.depState(status.DepEtcd, err)
 	d.metrics.SetRegistryUp(err == nil)
 	if err != nil {
 		d.errs.Add("registry", err)
@@ -296,7 +314,7 @@ func (d *daemon) publishRegistry(ctx context.Context, h reconciler.Host) error {
 // registry's watch survives etcd outages by itself; it ends only when ctx
 // does or the registry is closed.
 func (d *daemon) watchHosts(ctx context.Context) {
-	if err := d.reg.WatchHosts(ctx, d.setHosts); err != nil && ctx.Err() == nil {
+	if err := d.registry().WatchHosts(ctx, d.setHosts); err != nil && ctx.Err() == nil {
 		d.errs.Add("registry", err)
 		d.log.Error("registry watch ended", zap.Error(err))
 	}
@@ -320,10 +338,11 @@ func (d *daemon) setHosts(hosts []reconciler.Host) {
 // loop is stuck (resignWhenStuck): the loop stops writing at once, and the
 // daemon campaigns again once it returns.
 func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
-	me := registry.LeaderInfo{Instance: d.self.ID, StatusAddr: d.o.StatusAddr}
+	reg := d.registry()
+	me := registry.LeaderInfo{Instance: d.identity().ID, StatusAddr: d.o.StatusAddr}
 	electionCtx := cloud.WithProgress(ctx, d.beater(loopElection))
 	for ctx.Err() == nil {
-		l, err := d.reg.Campaign(electionCtx, me, d.o.LeaseTTL)
+		l, err := reg.Campaign(electionCtx, me, d.o.LeaseTTL)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.errs.Add("election", err)
@@ -336,8 +355,10 @@ func (d *daemon) lead(ctx context.Context, loop *reconciler.Loop) {
 			continue
 		}
 		d.log.Info("elected leader")
-		lctx, cancel := context.WithCancel(ctx)
-		stopAfter := context.AfterFunc(l.Context(), cancel) // leadership lost: stop writing
+		// The loop runs under the term itself, so that its end (and why)
+		// reaches every write at once; shutting down ends it too.
+		lctx, cancel := context.WithCancel(l.Context())
+		stopAfter := context.AfterFunc(ctx, cancel)
 		feed := reconciler.NewHostFeed()
 		d.mu.Lock()
 		d.feed, d.isLeader, d.term = feed, true, l.Context()
@@ -392,14 +413,14 @@ func (d *daemon) onReport(r reconciler.Report) {
 	}
 	d.mu.Unlock()
 	d.mu.Lock()
-	term := d.term
+	term, reg := d.term, d.reg
 	d.mu.Unlock()
-	if d.reg != nil && term != nil {
+	if reg != nil && term != nil {
 		// Bound to the term: a deposed leader must not overwrite its
 		// successor's report.
 		ctx, cancel := context.WithTimeout(term, 3*time.Second)
 		defer cancel()
-		if err := d.reg.PutReport(ctx, r); err != nil && term.Err() == nil {
+		if err := reg.PutReport(ctx, r); err != nil && term.Err() == nil {
 			d.errs.Add("registry", fmt.Errorf("publish reconcile report: %w", err))
 		}
 	}

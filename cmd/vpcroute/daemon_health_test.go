@@ -143,7 +143,7 @@ func startInProcessDaemon(t *testing.T, instance string, args []string, wrap fun
 	o := &options{}
 	cmd := newDaemonCommand(o)
 	o.addGlobalFlags(cmd.Flags())
-	if err := cmd.ParseFlags(append([]string{"--status-addr", d.addr}, args...)); err != nil {
+	if err := cmd.ParseFlags(append([]string{"--status-addr", d.addr, "--cache-dir", t.TempDir()}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.AddSync(d.out), zapcore.DebugLevel))

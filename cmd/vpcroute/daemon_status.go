@@ -29,12 +29,13 @@ func (d *daemon) document() status.Document {
 			HostConfig: status.HostConfigStatus{State: s.hostConfig, LastApplied: s.lastApplied,
 				LastChange: s.lastChange, Error: s.hostErr},
 		},
-		Hosts:       d.hosts,
-		Reconcile:   d.report,
-		LastSuccess: d.lastOK,
-		API:         d.metrics.APICounts(),
-		Errors:      d.errs.List(),
-		Loops:       d.beat.Loops(),
+		Hosts:        d.hosts,
+		Reconcile:    d.report,
+		LastSuccess:  d.lastOK,
+		API:          d.metrics.APICounts(),
+		Errors:       d.errs.List(),
+		Loops:        d.beat.Loops(),
+		Dependencies: d.deps.List(),
 	}
 	for _, h := range d.hosts {
 		if h.Instance == d.self.ID {
@@ -46,7 +47,7 @@ func (d *daemon) document() status.Document {
 		doc.Host.RecordRefused = status.RecordRefusedOf(d.self.ID, d.report.RefusedHosts)
 	}
 	switch {
-	case d.reg == nil || d.isLeader:
+	case d.mode() == status.ModeSelf || d.isLeader:
 		doc.Leader = status.LeaderStatus{Instance: d.self.ID, StatusAddr: d.o.StatusAddr, IsSelf: true, Known: true}
 	case d.leaderErr == nil && d.leader.Instance != "":
 		doc.Leader = status.LeaderStatus{Instance: d.leader.Instance, StatusAddr: d.leader.StatusAddr, Known: true}
@@ -58,20 +59,21 @@ func (d *daemon) document() status.Document {
 // leaderCacheFor. A follower shows the leader's report, not its own.
 func (d *daemon) refreshFromRegistry() {
 	d.mu.Lock()
-	skip := d.reg == nil || d.isLeader || time.Since(d.leaderAt) < leaderCacheFor
+	reg := d.reg
+	skip := reg == nil || d.isLeader || time.Since(d.leaderAt) < leaderCacheFor
 	d.mu.Unlock()
 	if skip {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	leader, ok, err := d.reg.Leader(ctx)
+	leader, ok, err := reg.Leader(ctx)
 	if err == nil && !ok {
 		leader = registry.LeaderInfo{}
 	}
 	var rep *reconciler.Report
 	if err == nil {
-		if r, found, rerr := d.reg.Report(ctx); rerr == nil && found {
+		if r, found, rerr := reg.Report(ctx); rerr == nil && found {
 			rep = &r
 		}
 	}
@@ -86,14 +88,27 @@ func (d *daemon) refreshFromRegistry() {
 	}
 }
 
-// ready: the host is configured and its record is published.
+// ready: the host is configured, every dependency is up and the record is
+// published. The first thing missing is named, so that an operator knows
+// what the daemon waits for.
 func (d *daemon) ready() error {
 	s := d.agent.snapshot()
 	switch {
 	case s.lastApplied.IsZero():
 		return errors.New("host config not applied yet")
+	case s.hostConfig == status.HostConfigWaiting:
+		return fmt.Errorf("host config %s", s.hostErr)
 	case s.hostConfig == status.HostConfigError:
 		return fmt.Errorf("host config failed: %s", s.hostErr)
+	}
+	if dep, missing := d.deps.Missing(); missing {
+		msg := fmt.Sprintf("waiting for %s (%s since %s)", dep.Name, dep.State, dep.Since.Format(time.RFC3339))
+		if dep.Error != "" {
+			msg += ": " + dep.Error
+		}
+		return errors.New(msg)
+	}
+	switch {
 	case !s.ready:
 		if s.publishErr != "" {
 			return fmt.Errorf("host record not published: %s", s.publishErr)

@@ -85,7 +85,7 @@ func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, en
 		"--status-addr", d.addr, "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),
 		"--heartbeat-interval", "1s", "--silent-after", "4s", "--resync-interval", "3s",
 		"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/" + instance,
-		"--cluster-name", "lab", "--config", emptyConfig, "--log-level", "debug"}
+		"--cluster-name", "lab", "--config", emptyConfig, "--log-level", "debug", "--cache-dir", t.TempDir()}
 	if subnet != "" {
 		args = append(args, "--subnet", subnet)
 	}
@@ -627,8 +627,15 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 			}
 		}
 		if w == "READY=1" {
-			if code, body := d.get("/readyz"); code != 200 {
-				t.Errorf("READY sent while /readyz says %d %s", code, body)
+			// READY means the host's data plane is configured: systemd's
+			// start must not wait for the cloud API or etcd (the
+			// dependencies /readyz names until they answer).
+			doc, err := d.status()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Host.HostConfig.State == "" || doc.Host.HostConfig.LastApplied.IsZero() {
+				t.Errorf("READY sent before the first host-config apply: %+v", doc.Host.HostConfig)
 			}
 		}
 	}
@@ -658,7 +665,7 @@ func TestDaemonKeepsClaimsWhileDockerIsDown(t *testing.T) {
 			t.Errorf("i-aaa's record lost its claim while Docker is down: %+v", h.Subnets)
 		}
 	}
-	if code, body := restarted.get("/readyz"); code != 503 || !strings.Contains(body, "discover subnets") {
+	if code, body := restarted.get("/readyz"); code != 503 || !strings.Contains(body, "waiting for docker (down since") {
 		t.Errorf("/readyz with Docker down: %d %s", code, body)
 	}
 

@@ -135,7 +135,8 @@ func TestDoctorInNetns(t *testing.T) {
 		cmd := exec.Command("ip", "netns", "exec", e.ns, filepath.Join(binDir, "vpcroute"), "daemon",
 			"--subnet", "10.0.0.0/24", "--cluster-cidr", "10.0.0.0/8", "--cluster-name", "lab",
 			"--endpoint", e.url, "--metadata-endpoint", e.url+"/sim/v1/instances/i-aaa",
-			"--state-dir", e.stateDir, "--config", emptyConfig, "--status-addr", addr, "--resync-interval", "1s")
+			"--state-dir", e.stateDir, "--config", emptyConfig, "--status-addr", addr, "--resync-interval", "1s",
+			"--cache-dir", t.TempDir())
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 		var log lockedBuffer
 		out := testsupport.WatchChild(t, "daemon i-aaa", &log)

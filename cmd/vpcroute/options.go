@@ -47,6 +47,7 @@ type options struct {
 	Remove             bool
 	ProcSys            string
 	StateDir           string
+	CacheDir           string
 
 	// Registry (etcd) and status settings, shared by daemon, sync --remove
 	// and status.

@@ -86,11 +86,18 @@ type simProc struct {
 // startSim runs vpcroute-sim with the given pending delay and returns its URL.
 func startSim(t *testing.T, pending string) *simProc {
 	t.Helper()
+	return startSimAt(t, pending, "127.0.0.1:0")
+}
+
+// startSimAt is startSim listening on addr (a daemon may have been told the
+// address before the simulator runs: the cloud API comes back).
+func startSimAt(t *testing.T, pending, addr string) *simProc {
+	t.Helper()
 	topo := filepath.Join(t.TempDir(), "topology.yaml")
 	if err := os.WriteFile(topo, []byte(fmt.Sprintf(topologyFiveHosts, pending)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)
+	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), "--listen", addr, "--topology", topo)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -131,7 +131,7 @@ func (l *Lab) DaemonArgs(h *Host) []string {
 	if ep := l.EtcdEndpoint(); ep != "" {
 		args = append(args, "--etcd-endpoints", ep)
 	}
-	args = append(args, "--status-addr", DaemonStatusAddr)
+	args = append(args, "--status-addr", DaemonStatusAddr, "--cache-dir", filepath.Join(h.Dir, "vpcroute-cache"))
 	return append(args, l.cfg.Daemon.args()...)
 }
 

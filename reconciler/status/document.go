@@ -41,6 +41,10 @@ const (
 	HostConfigError = "error"
 	// HostConfigDisabled: --host-config=false, another tool owns it.
 	HostConfigDisabled = "disabled"
+	// HostConfigWaiting: the VPC's CIDRs are not known yet (the cloud API
+	// is unreachable, nothing was saved and --vpc-cidr is not given): the
+	// rules that accept VPC traffic cannot be written.
+	HostConfigWaiting = "waiting"
 )
 
 // Document is the body of GET /status: this host, the cluster as this host
@@ -85,6 +89,9 @@ type Document struct {
 	// stuck ones first (see Heartbeat.Loops). Absent in documents of
 	// daemons older than the field: readers treat that as unknown.
 	Loops []LoopStatus `json:"loops"`
+	// Dependencies are Docker, the cloud API and etcd as this daemon last
+	// reached them, each with the time its state last changed.
+	Dependencies []Dependency `json:"dependencies"`
 }
 
 // HostStatus is the serving daemon's own host.
@@ -205,6 +212,7 @@ func (d Document) normalized() Document {
 	d.API = nonNil(d.API)
 	d.Errors = nonNil(d.Errors)
 	d.Loops = nonNil(d.Loops)
+	d.Dependencies = nonNil(d.Dependencies)
 	hosts := make([]reconciler.Host, len(d.Hosts))
 	for i, h := range d.Hosts {
 		h.Subnets = nonNil(h.Subnets)

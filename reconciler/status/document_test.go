@@ -37,7 +37,7 @@ func TestDocumentJSONRoundTrip(t *testing.T) {
 func TestDocumentFieldNames(t *testing.T) {
 	m := servedJSON(t, clusterDocument())
 	assertKeys(t, "document", m, "schemaVersion", "generated", "version", "cluster", "mode", "host", "leader",
-		"hosts", "reconcile", "lastSuccess", "api", "errors", "loops")
+		"hosts", "reconcile", "lastSuccess", "api", "errors", "loops", "dependencies")
 	assertKeys(t, "host", m["host"].(map[string]any), "instance", "target", "privateIp", "subnets", "hostConfig",
 		"registered", "claimConflicts")
 	assertKeys(t, "hostConfig", m["host"].(map[string]any)["hostConfig"].(map[string]any), "state", "lastApplied",

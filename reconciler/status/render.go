@@ -20,6 +20,7 @@ func Render(w io.Writer, d Document) error {
 	r.header(d)
 	r.host(d)
 	r.loops(d.Loops)
+	r.dependencies(d.Dependencies)
 	r.hosts(d.Hosts)
 	r.reconcile(d)
 	r.api(d.API)
@@ -144,6 +145,21 @@ func (r *renderer) loops(loops []LoopStatus) {
 		r.printf("Loops: %d, %d stuck (/healthz fails)\n", len(loops), stuck)
 	}
 	r.table([]string{"LOOP", "LAST PROGRESS", "ALLOWED", "STATE"}, rows)
+	r.printf("\n")
+}
+
+// dependencies writes Docker, the cloud API and etcd as the daemon last
+// reached them; a missing one is why /readyz fails.
+func (r *renderer) dependencies(deps []Dependency) {
+	if len(deps) == 0 {
+		return // a daemon older than the field, or a one-shot command
+	}
+	rows := make([][]string, 0, len(deps))
+	for _, d := range deps {
+		rows = append(rows, []string{d.Name, d.State, r.ago(d.Since), orDash(d.Error)})
+	}
+	r.printf("Dependencies:\n")
+	r.table([]string{"NAME", "STATE", "SINCE", "ERROR"}, rows)
 	r.printf("\n")
 }
 

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/reconciler"
+	"github.com/vpcroute/vpcroute/reconciler/registry"
+	"github.com/vpcroute/vpcroute/reconciler/status"
+)
+
+// connectAttemptTimeout bounds one attempt to reach the cloud API or etcd;
+// the next one follows after a backoff.
+const connectAttemptTimeout = 30 * time.Second
+
+// newConnectBackOff paces the attempts to reach a dependency: from 1 s up
+// to 10 s (one cheap call each, so a dependency that comes back is used
+// within seconds), jittered so that hosts rebooted together do not retry
+// together.
+func newConnectBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = time.Second
+	b.MaxInterval = 10 * time.Second
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.5
+	return b
+}
+
+// connect reaches the cloud API, then etcd (cluster mode), retrying each
+// until it answers, and starts what depends on them: the host's identity
+// and its record, the registry watch, the election and the reconcile loop.
+// It never gives up on an unreachable dependency; it returns an error only
+// for a configuration that cannot work (a cluster CIDR inside the VPC).
+func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[string]time.Duration, run func(func())) error {
+	if err := d.retry(ctx, status.DepCloud, func(ctx context.Context) error { return d.connectCloud(ctx, seams) }); err != nil {
+		return err
+	}
+	self := d.identity()
+	d.mu.Lock()
+	prov := d.provider
+	d.mu.Unlock()
+	loopCfg := reconciler.LoopConfig{
+		Cluster: d.o.ClusterName, ClusterCIDR: d.p.clusterCIDR, Provider: prov, Policy: d.p.policy,
+		Identity: self.ID, AllowMassDelete: d.o.AllowMassDelete, AllowCarveOut: d.o.AllowCarveOut,
+		Debounce: d.o.Debounce, Resync: d.o.Resync, SilentAfter: d.o.SilentAfter,
+		Log: d.log.Named("reconciler"), OnReport: d.onReport,
+	}
+	if len(d.o.EtcdEndpoints) == 0 {
+		return d.startSelfMode(ctx, loopCfg, self, run)
+	}
+	if err := d.retry(ctx, status.DepEtcd, d.connectRegistry); err != nil {
+		return err
+	}
+	reg := d.registry()
+	loopCfg.Forget = reg.Remove
+	// One loop for every leadership term: a new term keeps the cached
+	// network read.
+	loop, err := reconciler.NewLoop(loopCfg)
+	if err != nil {
+		return usageError{err}
+	}
+	allow, err := d.o.loopAllowances(stuckAfter, reg.MaxCampaignSilence(d.o.LeaseTTL), reg.MaxWatchSilence())
+	if err != nil {
+		return usageError{err}
+	}
+	d.mu.Lock()
+	d.allow = allow
+	d.mu.Unlock()
+	d.beat.Watch(loopRegistry, allow[loopRegistry])
+	d.beat.Watch(loopElection, allow[loopElection])
+	run(func() { d.watchHosts(cloud.WithProgress(ctx, d.beater(loopRegistry))) })
+	run(func() { d.lead(ctx, loop) })
+	d.agent.setPublish(d.publishRegistry)
+	d.log.Info("registered with the cluster", zap.String("instance", self.ID))
+	return nil
+}
+
+// retry runs attempt until it succeeds, ctx ends (nil then) or it fails
+// with a configuration error (returned). Each outcome is the dependency's
+// state on /status and /readyz.
+func (d *daemon) retry(ctx context.Context, dep string, attempt func(context.Context) error) error {
+	b := newConnectBackOff()
+	for {
+		actx, cancel := context.WithTimeout(ctx, min(d.o.Timeout, connectAttemptTimeout))
+		err := attempt(actx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		var usage usageError
+		if errors.As(err, &usage) {
+			d.depState(dep, err)
+			return err
+		}
+		d.depState(dep, err)
+		if err == nil {
+			return nil
+		}
+		wait := b.NextBackOff()
+		d.log.Debug("dependency unreachable; retrying", zap.String("dependency", dep), zap.Duration("in", wait), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// connectCloud asks the cloud who this host is and what its VPC holds,
+// saves the VPC's CIDRs for the next boot, and hands both to the agent.
+func (d *daemon) connectCloud(ctx context.Context, seams daemonSeams) error {
+	prov, err := newProviderObserved(ctx, d.o, d.p, d.log, d.metrics)
+	if err != nil {
+		return err
+	}
+	if seams.wrapProvider != nil {
+		prov = seams.wrapProvider(prov)
+	}
+	self, err := prov.Self(ctx)
+	if err != nil {
+		return fmt.Errorf("identify this host: %w", err)
+	}
+	network, err := prov.Network(ctx)
+	if err != nil {
+		return fmt.Errorf("read the VPC: %w", err)
+	}
+	if err := reconciler.ValidateClusterCIDR(d.p.clusterCIDR, network.CIDRs); err != nil {
+		return usageError{err}
+	}
+	if len(d.p.vpcCIDRs) == 0 {
+		saved := savedNetwork{VPCID: network.VPCID, CIDRs: network.CIDRs, SavedAt: time.Now().UTC()}
+		if err := saveNetwork(d.o.CacheDir, saved); err != nil {
+			// The next boot will wait for the cloud instead; nothing else
+			// depends on it.
+			d.log.Warn("cannot save the network for the next boot", zap.Error(err))
+		}
+	}
+	var prepare func(context.Context) error
+	if hp, ok := prov.(cloud.HostPreparer); ok {
+		prepare = func(ctx context.Context) error { return hp.PrepareHost(ctx, d.o.ClusterName) }
+	}
+	d.mu.Lock()
+	d.provider, d.self = prov, self
+	d.mu.Unlock()
+	d.agent.setCloud(self, network.CIDRs, prepare)
+	d.log.Info("cloud reached", zap.String("instance", self.ID), zap.Stringers("vpcCidrs", network.CIDRs))
+	return nil
+}
+
+// connectRegistry opens the registry and adopts this host's earlier record
+// (its claim order), before anything is published.
+func (d *daemon) connectRegistry(ctx context.Context) error {
+	ropts := d.o.registryOptions()
+	ropts.Logger = d.log.Named("registry")
+	reg, err := registry.Open(ctx, ropts)
+	if err != nil {
+		return err
+	}
+	prev, ok, err := reg.Get(ctx, d.identity().ID)
+	if err != nil {
+		_ = reg.Close() // the next attempt opens a new one
+		return fmt.Errorf("read this host's record: %w", err)
+	}
+	if ok {
+		d.agent.adopt(prev)
+	}
+	d.mu.Lock()
+	d.reg = reg
+	d.mu.Unlock()
+	d.metrics.SetRegistryUp(true)
+	return nil
+}
+
+// startSelfMode runs the loop for this host's own routes: the host is its
+// own registry.
+func (d *daemon) startSelfMode(ctx context.Context, cfg reconciler.LoopConfig, self cloud.Instance, run func(func())) error {
+	cfg.Scope = []cloud.Target{self.Target}
+	loop, err := reconciler.NewLoop(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	feed := reconciler.NewHostFeed()
+	d.mu.Lock()
+	d.feed, d.isLeader = feed, true
+	d.mu.Unlock()
+	d.metrics.SetLeader(true)
+	d.beat.Watch(loopReconciler, d.allow[loopReconciler])
+	run(func() {
+		if err := loop.Run(cloud.WithProgress(ctx, d.beater(loopReconciler)), feed.C()); err != nil {
+			d.errs.Add("reconciler", err)
+		}
+	})
+	d.agent.setPublish(func(_ context.Context, h reconciler.Host) error {
+		d.setHosts([]reconciler.Host{h})
+		return nil
+	})
+	return nil
+}
