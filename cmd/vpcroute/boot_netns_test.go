@@ -25,7 +25,9 @@ import (
 func TestDaemonConfiguresHostBeforeTheControlPlane(t *testing.T) {
 	n := startNetnsSim(t) // a namespace; its simulator is not the daemon's cloud here
 	save := func() string { return run(t, "ip", n.inNS("iptables-save")...) }
-	forward := func() string { return strings.TrimSpace(run(t, "ip", n.inNS("cat", "/proc/sys/net/ipv4/ip_forward")...)) }
+	forward := func() string {
+		return strings.TrimSpace(run(t, "ip", n.inNS("cat", "/proc/sys/net/ipv4/ip_forward")...))
+	}
 	run(t, "ip", n.inNS("sysctl", "-qw", "net.ipv4.ip_forward=0")...)
 	pristine := stripComments(save())
 

@@ -89,15 +89,15 @@ func (o *options) registryOptions() registry.Options {
 
 // daemon holds what the daemon's parts share.
 type daemon struct {
-	o        *options
-	p        parsed
-	log      *zap.Logger
-	agent    *agent
-	metrics  *status.Metrics
-	errs     *status.Errors
-	beat     *status.Heartbeat
-	deps     *status.Dependencies
-	allow    map[string]time.Duration // each loop's allowance without progress
+	o       *options
+	p       parsed
+	log     *zap.Logger
+	agent   *agent
+	metrics *status.Metrics
+	errs    *status.Errors
+	beat    *status.Heartbeat
+	deps    *status.Dependencies
+	allow   map[string]time.Duration // each loop's allowance without progress
 
 	mu sync.Mutex
 	// provider and self are set once the cloud has answered, reg once
