@@ -21,7 +21,7 @@ func TestAuthSurvivesEtcdRestart(t *testing.T) {
 	// The lease outlasts a restart on a loaded machine (etcd may take more
 	// than the shortest lease's 1.6s to come back): what is tested is that
 	// the keep-alives authenticate again, not how fast etcd restarts.
-	const leaseTTL = 10 * time.Second
+	const leaseTTL = 20 * time.Second
 	l := mustLeadTTL(t, r, LeaderInfo{Instance: "i-aaa"}, leaseTTL)
 
 	// Whether the old token survives a restart depends on what etcd
