@@ -95,8 +95,7 @@ func (d *daemon) retry(ctx context.Context, dep string, attempt func(context.Con
 		}
 		var usage usageError
 		if errors.As(err, &usage) {
-			d.depState(dep, err)
-			return err
+			return err // the configuration, not the dependency: not retried
 		}
 		d.depState(dep, err)
 		if err == nil {
