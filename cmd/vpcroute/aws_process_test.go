@@ -37,6 +37,7 @@ type awsSim struct {
 
 func startAWSSim(t *testing.T) *awsSim {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs the vpcroute-sim process")
 	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), "--topology-default", "aws", "--listen", "127.0.0.1:0",
 		"--metadata-listen", awsA+"=127.0.0.1:0", "--metadata-listen", awsB+"=127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()

@@ -80,6 +80,7 @@ func (s *simProc) startDaemon(t *testing.T, instance, subnet string, etcd []stri
 // startDaemonEnv is startDaemon with more environment variables.
 func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, env []string, extra ...string) *daemonProc {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs vpcroute daemon processes")
 	d := &daemonProc{id: instance, subnet: subnet, addr: freeAddr(t), out: &lockedBuffer{}, done: make(chan struct{})}
 	args := []string{"daemon", "--host-config=false", "--cluster-cidr", "10.0.0.0/8",
 		"--status-addr", d.addr, "--debounce", "200ms", "--lease-ttl", testLeaseTTL.String(),

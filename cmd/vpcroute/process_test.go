@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,11 @@ import (
 var binDir, emptyConfig string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// -short (make unit) runs no process: nothing to build.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "vpcroute-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -93,6 +99,7 @@ func startSim(t *testing.T, pending string) *simProc {
 // address before the simulator runs: the cloud API comes back).
 func startSimAt(t *testing.T, pending, addr string) *simProc {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs the vpcroute-sim process")
 	topo := filepath.Join(t.TempDir(), "topology.yaml")
 	if err := os.WriteFile(topo, []byte(fmt.Sprintf(topologyFiveHosts, pending)), 0o600); err != nil {
 		t.Fatal(err)

@@ -16,10 +16,21 @@ func InCI() bool {
 	return err == nil && v
 }
 
+// SkipIfShort skips t under -short (`make unit`): what needs root,
+// namespaces, dockerd, etcd or the project's processes is left out, so
+// that the short run is safe and fast anywhere, CI included.
+func SkipIfShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: " + what)
+	}
+}
+
 // RequireRoot skips t unless the process is root; in CI it fails t instead.
-// why says what the test needs root for.
+// why says what the test needs root for. Under -short it always skips.
 func RequireRoot(t testing.TB, why string) {
 	t.Helper()
+	SkipIfShort(t, "needs root: "+why)
 	if os.Geteuid() != 0 {
 		cannotRun(t, "needs root: "+why)
 	}

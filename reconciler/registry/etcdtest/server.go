@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // defaultBinary is where Debian's etcd-server package installs etcd.
@@ -68,6 +70,7 @@ func Start(t testing.TB) *Server {
 // healthy.
 func StartConfig(t testing.TB, cfg Config) *Server {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs an etcd server")
 	var files *TLSFiles
 	if cfg.TLS {
 		var err error
