@@ -47,6 +47,9 @@ TESTSUMMARY := $(GO) run ./internal/tools/testsummary -trim github.com/vpcroute/
 test: deps lint
 	$(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json ./...
 
+# unit is go test -short: pure tests and in-process fakes only. It skips
+# everything that needs root, namespaces, dockerd, etcd or the project's own
+# processes (internal/testsupport.SkipIfShort), so it is safe anywhere.
 unit:
 	$(TESTSUMMARY) $(GO) test -race -count=1 -short -json ./...
 

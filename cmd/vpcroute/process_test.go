@@ -180,6 +180,7 @@ type result struct {
 // vpcroute runs the CLI for instance with simulator-only credentials.
 func (s *simProc) vpcroute(t *testing.T, instance string, env []string, args ...string) result {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs the vpcroute binary")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	base := []string{"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/" + instance,
