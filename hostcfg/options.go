@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"regexp"
 	"slices"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // Defaults for the paths in Options.
@@ -40,10 +41,6 @@ type Options struct {
 	// when empty.
 	StateDir string
 }
-
-// clusterNameRE keeps the tag safe inside an iptables comment (at most 256
-// bytes, no quoting needed) and readable in `iptables -S` output.
-var clusterNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // Validate checks the options Apply and Inspect need. Each error is one line
 // naming the field, the value and what is expected.
@@ -86,8 +83,11 @@ func (o Options) Validate() error {
 
 // validateCommon checks what Cleanup needs too: the tag and the paths.
 func (o Options) validateCommon() error {
-	if !clusterNameRE.MatchString(o.Cluster) {
-		return fmt.Errorf("hostcfg: Cluster = %q is invalid; expected 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", o.Cluster)
+	// One rule for cluster names everywhere (cloud.ValidateClusterName):
+	// it also keeps the tag safe inside an iptables comment and readable in
+	// `iptables -S` output.
+	if err := cloud.ValidateClusterName(o.Cluster); err != nil {
+		return fmt.Errorf("hostcfg: Cluster = %q is invalid: %w", o.Cluster, err)
 	}
 	if o.ProcSys != "" && !filepath.IsAbs(o.ProcSys) {
 		return fmt.Errorf("hostcfg: ProcSys = %q is not absolute; expected a path such as %s", o.ProcSys, DefaultProcSys)
