@@ -248,7 +248,10 @@ type ec2RouteTable struct {
 	OwnerID      string           `xml:"ownerId"`
 	Routes       []ec2Route       `xml:"routeSet>item"`
 	Associations []ec2Association `xml:"associationSet>item"`
-	Tags         []ec2Tag         `xml:"tagSet>item"`
+	// The reference shows both sets on every table, empty or not;
+	// vpcroute-sim has no virtual private gateways to propagate.
+	PropagatingVgws struct{}  `xml:"propagatingVgwSet"`
+	Tags            ec2TagSet `xml:"tagSet"`
 }
 
 type ec2DescribeRouteTablesResponse struct {
@@ -329,7 +332,7 @@ func (s *Server) ec2DescribeRouteTables(p params) (any, *apiError) {
 	}
 	var items []ec2RouteTable
 	for _, t := range s.w.tables {
-		it := ec2RouteTable{RouteTableID: t.id, VpcID: t.vpc, OwnerID: s.w.account, Associations: s.w.ec2Associations(t), Tags: tagSet(t.tags)}
+		it := ec2RouteTable{RouteTableID: t.id, VpcID: t.vpc, OwnerID: s.w.account, Associations: s.w.ec2Associations(t), Tags: ec2TagSet{Items: tagSet(t.tags)}}
 		for _, e := range t.entries {
 			it.Routes = append(it.Routes, s.w.ec2RouteItem(e))
 		}

@@ -12,6 +12,32 @@ import (
 
 const timeFormat = "2006-01-02T15:04:05Z"
 
+// The simulated Alibaba account and its default resource group: the
+// documented answers carry them on every VPC, vSwitch and route table.
+const (
+	aliyunOwnerID       = int64(1000000000000001)
+	aliyunResourceGroup = "rg-vpcroute-sim"
+)
+
+// tagList is the Tags field of VPCs, vSwitches and route tables; the
+// simulator keeps no tags, so it is always empty.
+type tagList struct {
+	Tag []tagItem `json:"Tag"`
+}
+
+type tagItem struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+func noTags() tagList { return tagList{Tag: []tagItem{}} }
+
+// ipv6Block is an item of a VPC's Ipv6CidrBlocks.
+type ipv6Block struct {
+	Ipv6CidrBlock string `json:"Ipv6CidrBlock"`
+	Ipv6Isp       string `json:"Ipv6Isp"`
+}
+
 type strList struct {
 	VSwitchID []string `json:"VSwitchId"`
 }
@@ -29,6 +55,27 @@ type vpcItem struct {
 	VSwitchIDs          strList  `json:"VSwitchIds"`
 	SecondaryCidrBlocks secList  `json:"SecondaryCidrBlocks"`
 	RouterTableIDs      rtIDList `json:"RouterTableIds"`
+	OwnerID             int64    `json:"OwnerId"`
+	ResourceGroupID     string   `json:"ResourceGroupId"`
+	AdvancedResource    bool     `json:"AdvancedResource"`
+	SupportAdvanced     bool     `json:"SupportAdvancedFeature"`
+	DhcpOptionsSetID    string   `json:"DhcpOptionsSetId"`
+	DhcpOptionsStatus   string   `json:"DhcpOptionsSetStatus"`
+	NetworkACLNum       string   `json:"NetworkAclNum"`
+	CenStatus           string   `json:"CenStatus"`
+	DNSHostnameStatus   string   `json:"DnsHostnameStatus"`
+	EnabledIpv6         bool     `json:"EnabledIpv6"`
+	Ipv6CidrBlock       string   `json:"Ipv6CidrBlock"`
+	Ipv6CidrBlocks      struct {
+		Ipv6CidrBlock []ipv6Block `json:"Ipv6CidrBlock"`
+	} `json:"Ipv6CidrBlocks"`
+	UserCidrs struct {
+		UserCidr []string `json:"UserCidr"`
+	} `json:"UserCidrs"`
+	NatGatewayIDs struct {
+		NatGatewayIDs []string `json:"NatGatewayIds"`
+	} `json:"NatGatewayIds"`
+	Tags tagList `json:"Tags"`
 }
 
 type secList struct {
@@ -64,7 +111,12 @@ func (s *Server) describeVpcs(p params) (any, *apiError) {
 		it := vpcItem{VpcID: v.id, RegionID: s.w.region, Status: "Available", VpcName: v.name, CidrBlock: v.cidr.String(),
 			CreationTime: s.w.created.Format(timeFormat), VRouterID: v.routerID,
 			VSwitchIDs: strList{VSwitchID: []string{}}, SecondaryCidrBlocks: secList{SecondaryCidrBlock: []string{}},
-			RouterTableIDs: rtIDList{RouterTableIDs: []string{}}}
+			RouterTableIDs: rtIDList{RouterTableIDs: []string{}}, OwnerID: aliyunOwnerID, ResourceGroupID: aliyunResourceGroup,
+			AdvancedResource: true, SupportAdvanced: true, NetworkACLNum: "0", CenStatus: "Detached",
+			DNSHostnameStatus: "DISABLED", Tags: noTags()}
+		it.Ipv6CidrBlocks.Ipv6CidrBlock = []ipv6Block{}
+		it.UserCidrs.UserCidr = []string{}
+		it.NatGatewayIDs.NatGatewayIDs = []string{}
 		for _, c := range v.secondary {
 			it.SecondaryCidrBlocks.SecondaryCidrBlock = append(it.SecondaryCidrBlocks.SecondaryCidrBlock, c.String())
 		}
@@ -102,6 +154,13 @@ type vswitchItem struct {
 		RouteTableID   string `json:"RouteTableId"`
 		RouteTableType string `json:"RouteTableType"`
 	} `json:"RouteTable"`
+	OwnerID         int64   `json:"OwnerId"`
+	ResourceGroupID string  `json:"ResourceGroupId"`
+	NetworkACLID    string  `json:"NetworkAclId"`
+	ShareType       string  `json:"ShareType"`
+	EnabledIpv6     bool    `json:"EnabledIpv6"`
+	Ipv6CidrBlock   string  `json:"Ipv6CidrBlock"`
+	Tags            tagList `json:"Tags"`
 }
 
 type describeVSwitchesResponse struct {
@@ -133,6 +192,7 @@ func (s *Server) describeVSwitches(p params) (any, *apiError) {
 		}
 		it.RouteTable.RouteTableID = v.table
 		it.RouteTable.RouteTableType = s.w.table(v.table).typ
+		it.OwnerID, it.ResourceGroupID, it.Tags = aliyunOwnerID, aliyunResourceGroup, noTags()
 		items = append(items, it)
 	}
 	resp := &describeVSwitchesResponse{}
@@ -164,6 +224,13 @@ type routeTableItem struct {
 	Description    string  `json:"Description"`
 	AssociateType  string  `json:"AssociateType"`
 	VSwitchIDs     strList `json:"VSwitchIds"`
+	OwnerID        int64   `json:"OwnerId"`
+	ResourceGroup  string  `json:"ResourceGroupId"`
+	Propagation    bool    `json:"RoutePropagationEnable"`
+	GatewayIDs     struct {
+		GatewayIDs []string `json:"GatewayIds"`
+	} `json:"GatewayIds"`
+	Tags tagList `json:"Tags"`
 }
 
 type describeRouteTableListResponse struct {
@@ -189,9 +256,12 @@ func (s *Server) describeRouteTableList(p params) (any, *apiError) {
 			!match(p, "RouteTableType", t.typ) || !match(p, "RouteTableName", t.name) {
 			continue
 		}
-		items = append(items, routeTableItem{VpcID: t.vpc, RouterID: v.routerID, RouterType: "VRouter", RouteTableID: t.id,
+		it := routeTableItem{VpcID: t.vpc, RouterID: v.routerID, RouterType: "VRouter", RouteTableID: t.id,
 			RouteTableType: t.typ, RouteTableName: t.name, Status: "Available", CreationTime: s.w.created.Format(timeFormat),
-			AssociateType: "VSwitch", VSwitchIDs: strList{VSwitchID: append([]string{}, t.vswitches...)}})
+			AssociateType: "VSwitch", VSwitchIDs: strList{VSwitchID: append([]string{}, t.vswitches...)},
+			OwnerID: aliyunOwnerID, ResourceGroup: aliyunResourceGroup, Propagation: true, Tags: noTags()}
+		it.GatewayIDs.GatewayIDs = []string{}
+		items = append(items, it)
 	}
 	resp := &describeRouteTableListResponse{Success: true, Code: "200", Message: "successful"}
 	var lo, hi int
@@ -229,6 +299,8 @@ type routeEntryItem struct {
 	GmtModified          string `json:"GmtModified"`
 	NextHopType          string `json:"NextHopType"`
 	InstanceID           string `json:"InstanceId"`
+	ServiceType          string `json:"ServiceType"`
+	Origin               string `json:"Origin"`
 	NextHops             struct {
 		NextHop []nextHopItem `json:"NextHop"`
 	} `json:"NextHops"`
@@ -308,8 +380,9 @@ func (s *Server) entryItem(e *entry) routeEntryItem {
 	it := routeEntryItem{RouteEntryID: e.id, RouteTableID: e.table, DestinationCidrBlock: e.dest.String(), Type: EntryTypeCustom,
 		Status: e.status, RouteEntryName: e.name, Description: e.desc, IPVersion: "ipv4",
 		GmtModified: e.modified.Format(timeFormat), NextHopType: e.hopType, InstanceID: e.hopID}
+	it.Origin = "CustomCreate"
 	if e.system {
-		it.Type = EntryTypeSystem
+		it.Type, it.Origin = EntryTypeSystem, "SystemCreate"
 	}
 	hop := nextHopItem{NextHopID: e.hopID, NextHopType: e.hopType, Enabled: 1, NextHopRegionID: s.w.region}
 	hop.NextHopRelatedInfo.InstanceID = e.hopID
