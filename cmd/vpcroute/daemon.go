@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
@@ -18,7 +19,7 @@ import (
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
-func newDaemonCommand(o *options) *cobra.Command {
+func newDaemonCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Keep this host configured and, when elected leader, every host's routes true",
@@ -48,6 +49,7 @@ SIGTERM resigns leadership at once and keeps every route.`,
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", 10*time.Second, "leader lease; a killed leader is replaced within about this long")
 	fs.DurationVar(&o.SilentAfter, "silent-after", reconciler.DefaultSilentAfter, "ask the cloud whether a host silent this long still exists (its routes stay unless it is gone)")
 	fs.BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "let one reconcile delete more than max(3, 25%) of the cluster's routes")
+	addShared(cmd, shared, flagGroups)
 	return cmd
 }
 
