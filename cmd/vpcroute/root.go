@@ -56,10 +56,12 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 		newDoctorCommand(o, shared),
 		newVersionCommand(),
 		newOptionsCommand(),
+		newGenManCommand(),
 	)
-	// Added now rather than at Execute, so that help and `vpcroute
-	// options` see it.
+	// Added now rather than at Execute, so that help, `vpcroute options`
+	// and the man pages see it.
 	root.InitDefaultCompletionCmd()
+	root.DisableAutoGenTag = true // man pages carry no build date
 	setHelp(root)
 	mapArgErrors(root)
 	registerCompletions(root)
