@@ -109,23 +109,23 @@ func resolveIdentity(ctx context.Context, md *metadataClient, opts Options) (clo
 	}
 	token := md.token(ctx)
 	fields := []struct {
-		path string
-		dst  *string
-	}{{"instance-id", &self.ID}, {"region-id", &self.Region}, {"vpc-id", &self.VPCID}}
+		path, flag string
+		dst        *string
+	}{{"instance-id", "instance-id", &self.ID}, {"region-id", "region", &self.Region}, {"vpc-id", "vpc-id", &self.VPCID}}
 	for _, f := range fields {
 		if *f.dst != "" {
 			continue
 		}
 		v, err := md.get(ctx, token, f.path)
 		if err != nil {
-			return self, fmt.Errorf("identity: %w (or give --%s)", err, f.path)
+			return self, fmt.Errorf("identity: %w (or give --%s)", err, f.flag)
 		}
 		*f.dst = v
 	}
 	if !self.PrivateIP.IsValid() {
 		v, err := md.get(ctx, token, "private-ipv4")
 		if err != nil {
-			return self, fmt.Errorf("identity: %w", err)
+			return self, fmt.Errorf("identity: %w (or give --private-ip)", err)
 		}
 		if self.PrivateIP, err = netip.ParseAddr(v); err != nil {
 			return self, fmt.Errorf("identity: metadata private-ipv4 %q is not an IP address", v)

@@ -65,7 +65,8 @@ func keepBasePath(base string) func(*middleware.Stack) error {
 // resolveIdentity reads what the options do not give from IMDSv2: the
 // instance, its region, its private address, and through the primary
 // interface's MAC its VPC and ENI. Routes target that ENI: a route to an
-// instance ID fails on an instance with several interfaces.
+// instance ID fails on an instance with several interfaces. On error the
+// identity holds what was known so far (see identityFallback).
 func resolveIdentity(ctx context.Context, md metadataAPI, opts Options) (cloud.Instance, error) {
 	self := cloud.Instance{ID: opts.InstanceID, Region: opts.Region, VPCID: opts.VPCID, PrivateIP: opts.PrivateIP}
 	eni := opts.NetworkInterfaceID
@@ -117,12 +118,7 @@ func resolveIdentity(ctx context.Context, md metadataAPI, opts Options) (cloud.I
 		}
 	}
 	// What metadata said must be as well-formed as what a flag says.
-	check := Options{Region: self.Region, InstanceID: self.ID, VPCID: self.VPCID, NetworkInterfaceID: eni}
-	if err := check.Validate(); err != nil {
-		return self, fmt.Errorf("identity from metadata: %w", err)
-	}
-	self.Target = cloud.Target{Kind: cloud.TargetNetworkInterface, ID: eni}
-	return self, nil
+	return completeIdentity(self, eni, "metadata")
 }
 
 // readMetadata reads one path below /latest/meta-data/.

@@ -43,20 +43,29 @@ var (
 )
 
 // New resolves this host's identity and credentials and returns a provider.
-// It fails before anything is changed when either is missing.
+// It fails before anything is changed when either is missing. Identity
+// comes from the options, then IMDSv2, then, when metadata fails and the
+// instance ID is given, DescribeInstances (identity.go).
 func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
 	md := newMetadataClient(opts.MetadataEndpoint, opts.httpClient)
-	self, err := resolveIdentity(ctx, md, opts)
-	if err != nil {
-		return nil, err
+	self, mdErr := resolveIdentity(ctx, md, opts)
+	fallback := identityFallback(opts, mdErr)
+	if mdErr != nil && !fallback {
+		return nil, mdErr
 	}
 	cfg, err := loadConfig(ctx, self.Region, md, opts)
 	if err != nil {
 		return nil, err
+	}
+	if fallback {
+		if self.Region, err = regionWithoutMetadata(self, cfg.Region, mdErr); err != nil {
+			return nil, err
+		}
+		cfg.Region = self.Region
 	}
 	endpoint := ""
 	if opts.Endpoint != "" {
@@ -70,7 +79,13 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		o.Retryer = awsv2.NopRetryer{}
 		o.HTTPClient = ownBodies{next: o.HTTPClient}
 	})
-	return newWithAPI(opts, client, self), nil
+	p := newWithAPI(opts, client, self)
+	if fallback {
+		if p.self, err = p.describeSelf(ctx, self, mdErr); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // newWithAPI assembles a provider around an API implementation, putting

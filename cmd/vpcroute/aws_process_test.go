@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -77,23 +75,9 @@ func awsEnv() []string {
 
 func (s *awsSim) vpcrouteAWS(t *testing.T, instance string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	base := []string{"--provider", "aws", "--endpoint", s.url, "--metadata-endpoint", s.imds[instance],
-		"--cluster-name", "lab", "--config", emptyConfig}
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "vpcroute"), append(args, base...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, awsEnv()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	testsupport.CheckChild(t, "vpcroute "+args[0], stderr.String(), err)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, stdout.String(), stderr.String()}
+	base := takenBy(args[0], "--provider", "aws", "--endpoint", s.url, "--metadata-endpoint", s.imds[instance],
+		"--cluster-name", "lab", "--config", emptyConfig)
+	return runBinary(t, awsEnv(), append(args, base...)...)
 }
 
 // ownedAWS returns the cluster's routes as "dest>eni:state".

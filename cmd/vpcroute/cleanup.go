@@ -6,13 +6,14 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/hostcfg"
 )
 
-func newCleanupCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+func newCleanupCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "cleanup",
 		Short: "Remove exactly what vpcroute added to this host's iptables, and nothing else",
 		Long: `cleanup removes vpcroute's iptables chains and jumps and restores the
@@ -23,6 +24,8 @@ needs it too) and does not touch the route tables: use sync --remove.`,
 			return runCleanup(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
+	addShared(cmd, shared, []string{groupGeneral}, "cluster-name", "state-dir", "proc-sys")
+	return cmd
 }
 
 func runCleanup(ctx context.Context, o *options, stdout io.Writer) error {

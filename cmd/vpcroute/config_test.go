@@ -9,12 +9,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func testFlags() (*options, *pflag.FlagSet) {
-	o := &options{}
-	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	o.addGlobalFlags(fs)
-	return o, fs
-}
+// testFlags returns options at their defaults and every shared flag.
+func testFlags() (*options, *pflag.FlagSet) { return newOptions() }
 
 func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
@@ -20,7 +21,7 @@ import (
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
-func newDaemonCommand(o *options) *cobra.Command {
+func newDaemonCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Keep this host configured and, when elected leader, every host's routes true",
@@ -57,6 +58,7 @@ and, for the leader's reconciler, resigns leadership.`,
 	fs.StringVar(&o.CacheDir, "cache-dir", DefaultCacheDir, "where the VPC's CIDRs are saved, to configure the host at the next boot before the cloud API answers")
 	fs.BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "let one reconcile delete more than max(3, 25%) of the cluster's routes")
 	fs.StringArrayVar(&o.StuckAfter, "stuck-after", nil, "a loop without progress this long is stuck (/healthz fails, a stuck reconciler resigns leadership): loop=duration, loop one of "+strings.Join(loopNames, ", ")+", repeatable (default: derived from the intervals)")
+	addShared(cmd, shared, flagGroups)
 	return cmd
 }
 

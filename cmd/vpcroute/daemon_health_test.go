@@ -140,9 +140,8 @@ func notifySocket(t *testing.T) (path string, pets func() int) {
 func startInProcessDaemon(t *testing.T, instance string, args []string, wrap func(cloud.Provider) cloud.Provider) (*daemonProc, *lockedBuffer) {
 	t.Helper()
 	d := &daemonProc{id: instance, addr: freeAddr(t), out: &lockedBuffer{}, done: make(chan struct{})}
-	o := &options{}
-	cmd := newDaemonCommand(o)
-	o.addGlobalFlags(cmd.Flags())
+	o, shared := newOptions()
+	cmd := newDaemonCommand(o, shared)
 	if err := cmd.ParseFlags(append([]string{"--status-addr", d.addr, "--cache-dir", t.TempDir()}, args...)); err != nil {
 		t.Fatal(err)
 	}

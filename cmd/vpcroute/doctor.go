@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/cmd/vpcroute/internal/doctor"
@@ -25,11 +26,12 @@ const doctorTimeout = 30 * time.Second
 
 // doctorFlags are the settings only doctor has.
 type doctorFlags struct {
-	peer  string
-	quota int
+	output string
+	peer   string
+	quota  int
 }
 
-func newDoctorCommand(o *options) *cobra.Command {
+func newDoctorCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	df := &doctorFlags{}
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -54,10 +56,13 @@ input.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	addOutputFlag(cmd, &df.output)
 	fs.StringVar(&df.peer, "peer", "", "also check the routes to another host: a container IP there, its subnet, or its instance ID")
 	fs.IntVar(&df.quota, "route-quota", 0, "route entries a table may hold (default: the provider's, 200 custom entries on Alibaba Cloud)")
 	fs.DurationVar(&o.Resync, "resync-interval", reconciler.DefaultResync, "the daemons' --resync-interval: a last reconcile older than three of them fails")
+	// Every flag of sync, so that doctor runs with the same flags as the
+	// sync it diagnoses, and the daemon's status address.
+	addShared(cmd, shared, append([]string{groupStatus}, syncGroups...))
 	return cmd
 }
 
@@ -66,8 +71,8 @@ func runDoctor(ctx context.Context, o *options, df *doctorFlags, stdout io.Write
 	if err != nil {
 		return usageError{err}
 	}
-	if o.Output != "text" && o.Output != "json" {
-		return usageError{fmt.Errorf("output %q is invalid: expected text or json", o.Output)}
+	if err := checkOutput(df.output); err != nil {
+		return err
 	}
 	var peer *doctor.Peer
 	if df.peer != "" {
@@ -124,7 +129,7 @@ func runDoctor(ctx context.Context, o *options, df *doctorFlags, stdout io.Write
 		}
 	}
 	rep := doctor.Run(ctx, opts)
-	if o.Output == "json" {
+	if df.output == "json" {
 		b, err := rep.MarshalIndent()
 		if err != nil {
 			return err

@@ -209,8 +209,8 @@ func (e *doctorEnv) vpcroute(instance string, args ...string) result {
 		args = append(args, "--provider", "aws")
 		env = append([]string{"PATH=" + os.Getenv("PATH")}, ec2Env()...)
 	}
-	all := append(args, "--endpoint", e.url, "--metadata-endpoint", md,
-		"--cluster-name", "lab", "--cluster-cidr", "10.0.0.0/8", "--state-dir", e.stateDir, "--config", emptyConfig)
+	all := append(args, takenBy(args[0], "--endpoint", e.url, "--metadata-endpoint", md,
+		"--cluster-name", "lab", "--cluster-cidr", "10.0.0.0/8", "--state-dir", e.stateDir, "--config", emptyConfig)...)
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", e.ns, filepath.Join(binDir, "vpcroute")}, all...)...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer

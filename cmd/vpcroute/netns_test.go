@@ -26,7 +26,7 @@ func TestSyncConfiguresHostInNetns(t *testing.T) {
 	n := startNetnsSim(t)
 	inNS := n.inNS
 	vpcroute := func(args ...string) (string, error) {
-		stdout, stderr, err := n.vpcroute(t, append(args, "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.0/24")...)
+		stdout, stderr, err := n.vpcroute(t, append(args, takenBy(args[0], "--cluster-cidr", "10.0.0.0/8", "--subnet", "10.0.0.0/24")...)...)
 		return stdout + stderr, err
 	}
 	save := func() string { return run(t, "ip", inNS("iptables-save")...) }
@@ -160,8 +160,8 @@ func (n *netnsSim) vpcroute(t *testing.T, args ...string) (stdout, stderr string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	all := append(args, "--endpoint", n.url, "--metadata-endpoint", n.url+"/sim/v1/instances/i-aaa",
-		"--cluster-name", "lab", "--state-dir", n.stateDir, "--config", emptyConfig)
+	all := append(args, takenBy(args[0], "--endpoint", n.url, "--metadata-endpoint", n.url+"/sim/v1/instances/i-aaa",
+		"--cluster-name", "lab", "--state-dir", n.stateDir, "--config", emptyConfig)...)
 	cmd := exec.CommandContext(ctx, "ip", n.inNS(append([]string{filepath.Join(binDir, "vpcroute")}, all...)...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 	var out, errOut bytes.Buffer

@@ -5,15 +5,13 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/reconciler"
-	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
-// options holds every setting of the vpcroute commands. Each one is a flag,
-// a VPCROUTE_* environment variable and a key of the config file.
+// options holds every setting of the vpcroute commands. Each one is a flag
+// of the commands that read it, a VPCROUTE_* environment variable and a key
+// of the config file. newOptions sets the defaults.
 type options struct {
 	Config           string
 	Provider         string
@@ -22,11 +20,14 @@ type options struct {
 	Region           string
 	InstanceID       string
 	VPCID            string
-	VPCCIDRs         []string
-	ClusterCIDR      string
-	ClusterName      string
-	RouteTables      []string
-	RAMRole          string
+	// PrivateIP is aws only: this host's address when metadata cannot
+	// say it.
+	PrivateIP   string
+	VPCCIDRs    []string
+	ClusterCIDR string
+	ClusterName string
+	RouteTables []string
+	RAMRole     string
 	// AWS only.
 	RouteTableTag      bool
 	NetworkInterfaceID string
@@ -43,7 +44,6 @@ type options struct {
 	CloudRetryTimeout  time.Duration
 	LogLevel           string
 	LogFormat          string
-	Output             string
 	Remove             bool
 	ProcSys            string
 	StateDir           string
@@ -79,55 +79,12 @@ type options struct {
 	StuckAfter []string
 }
 
-// addGlobalFlags registers the flags every command shares.
-func (o *options) addGlobalFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Config, "config", DefaultConfigPath, "YAML config file; keys are flag names")
-	fs.StringVar(&o.Provider, "provider", "aliyun", "cloud provider: aliyun or aws")
-	fs.StringVar(&o.Endpoint, "endpoint", "", "one URL for all of the provider's APIs (simulator or private endpoint); default: the provider's regional HTTPS endpoint")
-	fs.StringVar(&o.MetadataEndpoint, "metadata-endpoint", "", "instance metadata base URL (default: the provider's metadata service)")
-	fs.StringVar(&o.Region, "region", "", "region (default: from metadata)")
-	fs.StringVar(&o.InstanceID, "instance-id", "", "this host's instance ID (default: from metadata)")
-	fs.StringVar(&o.VPCID, "vpc-id", "", "the VPC's ID (default: from metadata)")
-	fs.StringArrayVar(&o.VPCCIDRs, "vpc-cidr", nil, "the VPC's CIDR, repeatable (default: read from the cloud)")
-	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", "", "CIDR holding every host's container subnets (required), e.g. 10.0.0.0/8")
-	fs.StringVar(&o.ClusterName, "cluster-name", "default", "cluster name written into every route vpcroute owns")
-	fs.StringArrayVar(&o.RouteTables, "route-table", nil, "manage only this route table, repeatable (default: every route table of the VPC)")
-	fs.StringVar(&o.RAMRole, "ram-role", "", "aliyun: RAM role of the instance (default: read from metadata when no access key is in the environment)")
-	fs.BoolVar(&o.RouteTableTag, "route-table-tag", false, "aws: manage only the route tables tagged vpcroute:cluster=<cluster-name>")
-	fs.StringVar(&o.NetworkInterfaceID, "network-interface-id", "", "aws: the ENI this host's routes target (default: the primary ENI, from metadata)")
-	fs.Float64Var(&o.MutatingRate, "mutating-rate", 5, "aws: mutating EC2 calls per second, client-side (EC2's own bucket refills 5/s)")
-	fs.IntVar(&o.MutatingBurst, "mutating-burst", 50, "aws: burst of mutating EC2 calls, client-side (EC2's own bucket holds 50)")
-	fs.StringVar(&o.DockerHost, "docker-host", "", "Docker API address (default: DOCKER_HOST or the local socket)")
-	fs.StringArrayVar(&o.Networks, "network", nil, "also route this Docker bridge network, repeatable")
-	fs.StringArrayVar(&o.Subnets, "subnet", nil, "route this local subnet instead of asking Docker, repeatable")
-	fs.StringVar(&o.ForwardPolicy, "forward-policy", "keep", "iptables FORWARD policy: keep (narrow ACCEPT rules only) or accept (the blunt fix)")
-	fs.BoolVar(&o.HostConfig, "host-config", true, "configure this host (ip_forward, iptables); false where another tool owns them")
-	fs.StringVar(&o.Policy, "policy", "sync", "route policy: sync (create and delete own stale routes) or upsert-only")
-	fs.BoolVar(&o.AllowCarveOut, "allow-carve-out", false, "create a host's route even inside a broader route vpcroute does not own (a VPN or peering range), taking that part of its traffic")
-	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
-	fs.DurationVar(&o.CloudRetryTimeout, "cloud-retry-timeout", 3*time.Minute, "how long one cloud API call is retried (throttling, conflicts, 5xx, transport errors) before it fails")
-	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&o.LogFormat, "log-format", "console", "log format: console or json")
-	fs.StringVar(&o.ProcSys, "proc-sys", "/proc/sys", "sysctl tree (for tests)")
-	fs.StringVar(&o.StateDir, "state-dir", "/run/vpcroute", "where vpcroute notes what it changed on this host")
-	fs.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "etcd endpoints of the registry, comma-separated (e.g. https://10.0.0.5:2379); empty: each daemon keeps only its own routes")
-	fs.StringVar(&o.EtcdCert, "etcd-cert-file", "", "client certificate for etcd (TLS)")
-	fs.StringVar(&o.EtcdKey, "etcd-key-file", "", "client key for etcd (TLS)")
-	fs.StringVar(&o.EtcdCA, "etcd-ca-file", "", "CA bundle that signed etcd's server certificate")
-	fs.StringVar(&o.EtcdUsername, "etcd-username", "", "etcd user (auth)")
-	fs.StringVar(&o.EtcdPassword, "etcd-password", "", "etcd password (deprecated on the command line: use VPCROUTE_ETCD_PASSWORD, the config file or --etcd-password-file)")
-	fs.StringVar(&o.EtcdPasswordFile, "etcd-password-file", "", "file holding the etcd password (one line)")
-	fs.BoolVar(&o.EtcdAllowInsecure, "etcd-allow-insecure-credentials", false, "send etcd-username and its password to http:// endpoints in clear text (trusted networks only)")
-	fs.StringVar(&o.StatusAddr, "status-addr", status.DefaultAddr, "address of the daemon's /status, /metrics, /healthz and /readyz (loopback unless told otherwise)")
-	_ = fs.MarkHidden("proc-sys")
-	_ = fs.MarkDeprecated("etcd-password", etcdPasswordDeprecation)
-}
-
 // parsed is options after validation, in the types the packages take.
 type parsed struct {
 	clusterCIDR netip.Prefix
 	vpcCIDRs    []netip.Prefix
 	subnets     []netip.Prefix
+	privateIP   netip.Addr
 	policy      reconciler.Policy
 	forwardAll  bool
 }
@@ -167,6 +124,11 @@ func (o *options) validate() (parsed, error) {
 			return p, err
 		}
 		p.subnets = append(p.subnets, v)
+	}
+	if o.PrivateIP != "" {
+		if p.privateIP, err = netip.ParseAddr(o.PrivateIP); err != nil || !p.privateIP.Is4() {
+			return p, fmt.Errorf("private-ip %q is invalid: expected this host's private IPv4 address, e.g. 192.168.1.10", o.PrivateIP)
+		}
 	}
 	if p.policy, err = reconciler.PolicyByName(o.Policy); err != nil {
 		return p, err

@@ -2,41 +2,48 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vpcroute/vpcroute/reconciler"
 )
 
-func newPlanCommand(o *options) *cobra.Command {
-	// Its own variable: status and doctor register -o too, with "text" as
-	// the default, and on a shared variable the last default would win.
+func newPlanCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what sync would change in the route tables, changing nothing",
-		Args:  cobra.NoArgs,
+		Long: `plan reads this host's subnets and every managed route table and prints
+what sync would create, delete and keep, and every conflict, changing
+nothing. -o json prints the plan for scripts (schema vpcroute.plan/v1, see
+cmd/vpcroute/PLAN_SCHEMA.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Output = output
-			return runPlan(cmd.Context(), o, cmd.OutOrStdout())
+			return runPlan(cmd.Context(), o, output, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, &output)
 	cmd.Flags().BoolVar(&o.Remove, "remove", false, "plan the removal of this host's routes")
+	// Every flag of sync, even those plan does not act on (host
+	// configuration, the registry): any sync command line can be planned.
+	addShared(cmd, shared, syncGroups)
 	return cmd
 }
 
-func runPlan(ctx context.Context, o *options, stdout io.Writer) error {
+func runPlan(ctx context.Context, o *options, output string, stdout io.Writer) error {
 	p, err := o.validate()
 	if err != nil {
 		return usageError{err}
 	}
-	if o.Output != "table" && o.Output != "json" {
-		return usageError{fmt.Errorf("output %q is invalid: expected table or json", o.Output)}
+	if output == "table" { // plan's word for text before v1 of the JSON
+		output = outputText
+	}
+	if err := checkOutput(output); err != nil {
+		return err
 	}
 	log, err := newLogger(o)
 	if err != nil {
@@ -48,10 +55,8 @@ func runPlan(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(prep.plan)
+	if output == outputJSON {
+		return writePlanJSON(stdout, newPlanDocument(o.ClusterName, o.Remove, prep.plan))
 	}
 	return renderPlan(stdout, prep.plan)
 }

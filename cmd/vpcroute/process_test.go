@@ -181,13 +181,20 @@ type result struct {
 func (s *simProc) vpcroute(t *testing.T, instance string, env []string, args ...string) result {
 	t.Helper()
 	testsupport.SkipIfShort(t, "runs the vpcroute binary")
+	base := takenBy(args[0], "--endpoint", s.url, "--metadata-endpoint", s.url+"/sim/v1/instances/"+instance,
+		"--cluster-name", "lab", "--config", emptyConfig)
+	env = append([]string{"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
+	return runBinary(t, env, append(args, base...)...)
+}
+
+// runBinary runs the built vpcroute with args, with only PATH and env in
+// its environment.
+func runBinary(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := []string{"--endpoint", s.url, "--metadata-endpoint", s.url + "/sim/v1/instances/" + instance,
-		"--cluster-name", "lab", "--config", emptyConfig}
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "vpcroute"), append(args, base...)...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}, env...)
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "vpcroute"), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -390,4 +397,29 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if st := s.stats(t); st.Writes != 0 {
 		t.Errorf("bad input caused %d write calls", st.Writes)
 	}
+}
+
+// takenBy keeps of settings (--flag value, --flag=value, --bool-flag) the
+// flags command takes. The harnesses give every command one set of
+// settings, as an operator's wrapper script might; vpcroute refuses a flag
+// that a command does not use, so each gets its share.
+func takenBy(command string, settings ...string) []string {
+	_, shared := newOptions()
+	cmd, _, err := newRootCommand(io.Discard, io.Discard, func(string) (string, bool) { return "", false }).Find([]string{command})
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for i := 0; i < len(settings); i++ {
+		name, _, inline := strings.Cut(strings.TrimPrefix(settings[i], "--"), "=")
+		n := 1
+		if f := shared.Lookup(name); !inline && (f == nil || f.Value.Type() != "bool") {
+			n = 2 // the value follows
+		}
+		if cmd.Flags().Lookup(name) != nil {
+			out = append(out, settings[i:min(i+n, len(settings))]...)
+		}
+		i += n - 1
+	}
+	return out
 }

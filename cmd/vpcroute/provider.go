@@ -23,7 +23,7 @@ func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Log
 	case aws.Name:
 		ao := aws.Options{
 			Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
-			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, NetworkInterfaceID: o.NetworkInterfaceID,
+			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, PrivateIP: p.privateIP, NetworkInterfaceID: o.NetworkInterfaceID,
 			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RouteTableTag: o.RouteTableTag,
 			Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR,
 			MutatingRate: o.MutatingRate, MutatingBurst: o.MutatingBurst, RetryTimeout: o.CloudRetryTimeout,
@@ -36,7 +36,7 @@ func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Log
 	case aliyun.Name:
 		ao := aliyun.Options{
 			Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
-			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID,
+			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, PrivateIP: p.privateIP,
 			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole, RetryTimeout: o.CloudRetryTimeout,
 			Logger: log, Observer: obs,
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
@@ -16,7 +17,7 @@ import (
 	"github.com/vpcroute/vpcroute/reconciler/registry"
 )
 
-func newSyncCommand(o *options) *cobra.Command {
+func newSyncCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Configure this host and ensure its routes in every managed route table, then exit",
@@ -30,8 +31,12 @@ configured and every route is Available. Running it again changes nothing.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.Remove, "remove", false, "delete this host's routes instead (decommissioning)")
+	addShared(cmd, shared, syncGroups)
 	return cmd
 }
+
+// syncGroups are the shared flags of sync, and of plan, its dry run.
+var syncGroups = []string{groupGeneral, groupCluster, groupCloud, groupSubnets, groupRouting, groupHost, groupRegistry}
 
 func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 	p, err := o.validate()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,37 @@ func (l *Lab) VpcrouteFlags(h *Host) []string {
 	return flags
 }
 
+// narrowCommands are the vpcroute commands that take only some of the lab
+// flags (vpcroute refuses a flag a command does not use): status reads
+// the daemon's address, which its caller gives, and the config file;
+// cleanup the cluster name, the state directory and the config file.
+// Every other command takes them all.
+var narrowCommands = map[string][]string{
+	"status":  {"--config"},
+	"cleanup": {"--config", "--cluster-name", "--state-dir"},
+}
+
+// commandFlags keeps of the lab flags (each "--name value", or a bare
+// "--name" for a boolean) those subcommand takes.
+func commandFlags(subcommand string, flags []string) []string {
+	keep, narrow := narrowCommands[subcommand]
+	if !narrow {
+		return flags
+	}
+	var out []string
+	for i := 0; i < len(flags); i++ {
+		n := 1
+		if i+1 < len(flags) && !strings.HasPrefix(flags[i+1], "--") {
+			n = 2 // the flag's value
+		}
+		if slices.Contains(keep, flags[i]) {
+			out = append(out, flags[i:i+n]...)
+		}
+		i += n - 1
+	}
+	return out
+}
+
 // vpcrouteEnv is the whole environment of a vpcroute run: the lab
 // credential (on EC2 none: see awsVpcrouteEnv) and nothing from the
 // caller's environment (no VPCROUTE_*, no real cloud credentials, HOME
@@ -60,7 +92,7 @@ func (l *Lab) Vpcroute(ctx context.Context, h *Host, subcommand string, extra ..
 		return "", fmt.Errorf("vpcroute %s on %s: the lab has no simulator (Config.BinDir is empty)", subcommand, h.Name)
 	}
 	bin := filepath.Join(l.cfg.BinDir, "vpcroute")
-	args := append([]string{"--net=" + nsPath(h.Netns), "--", bin, subcommand}, l.VpcrouteFlags(h)...)
+	args := append([]string{"--net=" + nsPath(h.Netns), "--", bin, subcommand}, commandFlags(subcommand, l.VpcrouteFlags(h))...)
 	args = append(args, extra...)
 	l.log.Debug("vpcroute", zapHost(h), zapArgs(subcommand, extra))
 	out, err := run(ctx, cmdSpec{
