@@ -25,24 +25,14 @@ func newDaemonCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Keep this host configured and, when elected leader, every host's routes true",
-		Long: `daemon runs on every host. Its agent keeps ip_forward and vpcroute's iptables
-rules in place (re-applied within a second of a Docker change, checked every
---host-check-interval) and publishes this host's subnets to the registry
-(etcd, --etcd-endpoints). One daemon is elected leader and keeps every managed
-route table equal to the registered claims: on every registry change (after
---debounce) and every --resync-interval.
-
-A route is deleted only when its host removed the subnet, deregistered
-(vpcroute sync --remove), or the cloud confirms its instance is gone; never
-because an agent is silent. Without --etcd-endpoints each daemon keeps only
-its own routes.
-
-SIGTERM resigns leadership at once and keeps every route.
-
-Every loop (agent, reconciler, election, registry) reports progress on each
-turn and each step of a long operation. One silent for longer than its
-allowance (--stuck-after) fails /healthz, stops the systemd watchdog pets,
-and, for the leader's reconciler, resigns leadership.`,
+		Long: `daemon runs on every host. Its agent configures the host at once from what
+it knows (Docker, --vpc-cidr, the VPC saved in --cache-dir) and keeps
+ip_forward and vpcroute's iptables rules in place; the cloud API and etcd
+(--etcd-endpoints) are reached in the background, never a reason to exit.
+One daemon is elected leader and keeps every route table equal to the
+admitted claims. A route is deleted only when its host gave the subnet up or
+the cloud confirms its instance is gone. SIGTERM resigns and keeps every
+route; a stuck loop (--stuck-after) fails /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDaemon(cmd.Context(), o)

@@ -80,8 +80,22 @@ func StartConfig(t testing.TB, cfg Config) *Server {
 	}
 	s := newServer(t, files)
 	s.authTokenTTL = cfg.AuthTokenTTL
-	s.start()
-	return s
+	// freePort's port may be taken by another process before etcd binds it
+	// (many test binaries start servers at once): then try fresh ports.
+	for attempt := 1; ; attempt++ {
+		err := s.startOnce()
+		if err == nil {
+			return s
+		}
+		if attempt == 3 || !strings.Contains(s.logTail(4000), "address already in use") {
+			t.Fatalf("etcd %s at %s: %v\nlog tail:\n%s", s.name, s.clientURL, err, s.logTail(4000))
+		}
+		s.clientURL = fmt.Sprintf("%s://127.0.0.1:%d", strings.SplitN(s.clientURL, ":", 2)[0], freePort(t))
+		s.peerURL = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+		if err := os.RemoveAll(s.dataDir); err != nil {
+			t.Fatalf("etcd %s: clear data dir for a new attempt: %v", s.name, err)
+		}
+	}
 }
 
 // newServer prepares a member: binary, ports, directories, cleanup.
@@ -150,12 +164,21 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// start launches the process and waits for /health.
+// start launches the process and waits for /health, failing the test if
+// it does not become healthy.
 func (s *Server) start() {
+	s.t.Helper()
+	if err := s.startOnce(); err != nil {
+		s.t.Fatalf("etcd %s at %s: %v\nlog tail:\n%s", s.name, s.clientURL, err, s.logTail(4000))
+	}
+}
+
+// startOnce launches the process and waits for /health.
+func (s *Server) startOnce() error {
 	s.t.Helper()
 	logFile, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		s.t.Fatalf("open etcd log: %v", err)
+		return fmt.Errorf("open etcd log: %w", err)
 	}
 	defer logFile.Close()
 
@@ -196,7 +219,7 @@ func (s *Server) start() {
 	// The server dies with the test binary even if cleanup never runs.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start etcd %s: %v", s.bin, err)
+		return fmt.Errorf("start etcd %s: %w", s.bin, err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -208,8 +231,10 @@ func (s *Server) start() {
 	s.mu.Unlock()
 
 	if err := s.waitHealthy(exited); err != nil {
-		s.t.Fatalf("etcd %s at %s: %v\nlog tail:\n%s", s.name, s.clientURL, err, s.logTail(4000))
+		s.Stop()
+		return err
 	}
+	return nil
 }
 
 // waitHealthy polls /health until the member reports healthy, the process
