@@ -13,7 +13,7 @@ export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build test unit lint deps demo bench mutants clean
+.PHONY: all build test unit lint deps demo bench mutants faults clean
 
 all: build
 
@@ -46,6 +46,13 @@ lint:
 TESTSUMMARY := $(GO) run ./internal/tools/testsummary -trim github.com/vpcroute/vpcroute/ --
 test: deps lint
 	$(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json ./...
+
+# faults runs the fault suite alone (RELIABILITY.md) with the cloud API
+# failing for FAULT_DURATION instead of the 10 s of `make test`.
+FAULT_DURATION ?= 2m
+faults: deps
+	VPCROUTE_FAULT_DURATION=$(FAULT_DURATION) $(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json \
+		-run 'TestFault|TestDaemonRebootWhileEtcdIsDown' ./cmd/vpcroute/ ./examples/lab/
 
 # unit is go test -short: pure tests and in-process fakes only. It skips
 # everything that needs root, namespaces, dockerd, etcd or the project's own

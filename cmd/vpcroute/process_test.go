@@ -87,6 +87,7 @@ behaviour:
 
 type simProc struct {
 	url string
+	cmd *exec.Cmd // nil for an address nothing listens on yet
 }
 
 // startSim runs vpcroute-sim with the given pending delay and returns its URL.
@@ -124,7 +125,13 @@ func startSimAt(t *testing.T, pending, addr string) *simProc {
 		t.Fatalf("vpcroute-sim first line %q", lines.Text())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return &simProc{url: "http://" + addr}
+	return &simProc{url: "http://" + addr, cmd: cmd}
+}
+
+// kill ends the simulator at once: its route tables are lost with it.
+func (s *simProc) kill() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
 }
 
 func (s *simProc) getJSON(t *testing.T, path string, v any) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
 // DaemonStatusAddr is where every lab daemon serves /status: the loopback
@@ -141,6 +143,13 @@ func (l *Lab) DaemonArgs(h *Host) []string {
 // is back from the registry. A daemon that exits or is not ready within the
 // step timeout is an error naming the end of its log.
 func (l *Lab) StartDaemon(ctx context.Context, h *Host) error {
+	return l.StartDaemonUntil(ctx, h, func(doc status.Document) string { return DaemonReady(doc, l.etcd != nil) })
+}
+
+// StartDaemonUntil is StartDaemon with its own notion of ready: ready says
+// why a status document is not ready yet ("" when it is). A host rebooted
+// while etcd is down waits only for its host config (HostConfigured).
+func (l *Lab) StartDaemonUntil(ctx context.Context, h *Host, ready func(status.Document) string) error {
 	if l.sim == nil {
 		return fmt.Errorf("start daemon on %s: the lab has no simulator (Config.BinDir is empty)", h.Name)
 	}
@@ -176,19 +185,19 @@ func (l *Lab) StartDaemon(ctx context.Context, h *Host) error {
 	h.daemon = d
 	h.mu.Unlock()
 	l.log.Info("daemon started", zapHost(h))
-	return l.waitDaemonReady(ctx, h, d)
+	return l.waitDaemonReady(ctx, h, d, ready)
 }
 
-// waitDaemonReady polls h's status until the daemon is ready (see
-// DaemonReady), the daemon exits or the step timeout passes.
-func (l *Lab) waitDaemonReady(ctx context.Context, h *Host, d *daemonProc) error {
+// waitDaemonReady polls h's status until ready accepts it, the daemon
+// exits or the step timeout passes.
+func (l *Lab) waitDaemonReady(ctx context.Context, h *Host, d *daemonProc, ready func(status.Document) string) error {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.StepTimeout)
 	defer cancel()
 	why := "no status yet"
 	for {
 		doc, err := l.Status(ctx, h)
 		if err == nil {
-			if why = DaemonReady(doc, l.etcd != nil); why == "" {
+			if why = ready(doc); why == "" {
 				return nil
 			}
 		} else {

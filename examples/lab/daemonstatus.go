@@ -27,6 +27,15 @@ func DaemonReady(doc status.Document, cluster bool) string {
 	return ""
 }
 
+// HostConfigured says why a daemon's host config is not applied and ok
+// yet ("" when it is), whatever the control plane's state.
+func HostConfigured(doc status.Document) string {
+	if hc := doc.Host.HostConfig; hc.State != status.HostConfigOK {
+		return fmt.Sprintf("host config %q: %s", hc.State, hc.Error)
+	}
+	return ""
+}
+
 // Status returns host h's daemon status document, read with `vpcroute
 // status -o json` inside h's namespace (the daemon serves on that
 // namespace's loopback only).

@@ -99,6 +99,12 @@ func (l *Lab) startEtcd(ctx context.Context) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("etcd dir: %w", err)
 	}
+	return l.launchEtcd(ctx, bin, dir)
+}
+
+// launchEtcd runs the member on the data below dir (new or kept from an
+// earlier run of the lab's etcd) and waits until it is healthy.
+func (l *Lab) launchEtcd(ctx context.Context, bin, dir string) error {
 	e := &etcdProc{exited: make(chan struct{}), logPath: filepath.Join(dir, "etcd.log")}
 	logf, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -174,4 +180,30 @@ func (l *Lab) stopEtcd(grace time.Duration) error {
 	_ = e.cmd.Process.Kill() // the sweep would kill it anyway; report the slow stop
 	<-e.exited
 	return fmt.Errorf("etcd did not stop within %s after SIGTERM; killed", grace)
+}
+
+// StopEtcd stops the lab's etcd (SIGTERM, SIGKILL after grace), keeping its
+// data for RestartEtcd: the registry is unreachable from every host.
+func (l *Lab) StopEtcd(grace time.Duration) error {
+	l.log.Info("stopping etcd")
+	return l.stopEtcd(grace)
+}
+
+// RestartEtcd starts the lab's etcd again on its kept data after StopEtcd
+// and waits until it is healthy; it does nothing while etcd runs.
+func (l *Lab) RestartEtcd(ctx context.Context) error {
+	if l.etcd == nil {
+		return fmt.Errorf("restart etcd: the lab has no etcd (Config.Etcd is false)")
+	}
+	select {
+	case <-l.etcd.exited:
+	default:
+		return nil
+	}
+	bin, err := findEtcd()
+	if err != nil {
+		return err
+	}
+	l.log.Info("restarting etcd")
+	return l.launchEtcd(ctx, bin, filepath.Join(l.Dir, "etcd"))
 }
