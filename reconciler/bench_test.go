@@ -47,14 +47,9 @@ var benchHostCounts = []int{10, 100, 200}
 
 var benchClusterCIDR = netip.MustParsePrefix("10.0.0.0/8")
 
-// benchTopology is one VPC with one System route table holding an unowned
-// NAT entry, and instances i-bench-1 .. i-bench-<instances>.
-func benchTopology(instances int) sim.Topology {
-	return benchTopologyWith(instances, benchPending, 1)
-}
-
-// benchTopologyWith is benchTopology with the given Pending period and
-// number of route tables: the System table, then Custom tables
+// benchTopologyWith is one VPC with one System route table holding an
+// unowned NAT entry, instances i-bench-1 .. i-bench-<instances>, and
+// changes Pending for pending. Tables beyond the first are Custom tables
 // vtb-bench-2 .. vtb-bench-<tables>, each bound to a vswitch of its own.
 func benchTopologyWith(instances int, pending time.Duration, tables int) sim.Topology {
 	t := sim.Topology{

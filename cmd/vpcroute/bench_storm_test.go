@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -99,26 +97,7 @@ func benchStartStormSim(b *testing.B, n int) string {
 	if err := os.WriteFile(topo, []byte(benchStormTopology(n)), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0", "--topology", topo)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() {
-		b.Fatal("vpcroute-sim printed nothing")
-	}
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	if !ok {
-		b.Fatalf("vpcroute-sim first line %q", lines.Text())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return "http://" + addr
+	return benchStartSim(b, "--topology", topo)
 }
 
 // benchRunStorm starts n syncs at once, waits for all and returns how many
