@@ -47,10 +47,11 @@ var benchHostCounts = []int{10, 100, 200}
 
 var benchClusterCIDR = netip.MustParsePrefix("10.0.0.0/8")
 
-// benchTopology is one VPC with one System route table holding an unowned
-// NAT entry, and instances i-bench-1 .. i-bench-<instances>.
-func benchTopology(instances int) sim.Topology {
-	pending := benchPending
+// benchTopologyWith is one VPC with one System route table holding an
+// unowned NAT entry, instances i-bench-1 .. i-bench-<instances>, and
+// changes Pending for pending. Tables beyond the first are Custom tables
+// vtb-bench-2 .. vtb-bench-<tables>, each bound to a vswitch of its own.
+func benchTopologyWith(instances int, pending time.Duration, tables int) sim.Topology {
 	t := sim.Topology{
 		Region:    benchRegion,
 		VPC:       &sim.VPCSpec{ID: benchVPC, CIDR: "192.168.0.0/16"},
@@ -62,8 +63,13 @@ func benchTopology(instances int) sim.Topology {
 		Behaviour: sim.Behaviour{PendingDelay: &pending, Quota: benchQuota,
 			ConflictCode: sim.CodeIncorrectEntryStatus},
 	}
+	for i := 2; i <= tables; i++ {
+		vsw := fmt.Sprintf("vsw-bench-%d", i)
+		t.VSwitches = append(t.VSwitches, sim.VSwitchSpec{ID: vsw, CIDR: fmt.Sprintf("192.168.%d.0/20", 16*(i-1))})
+		t.RouteTables = append(t.RouteTables, sim.RouteTableSpec{ID: fmt.Sprintf("%s-%d", benchTable, i), Type: "Custom", VSwitches: []string{vsw}})
+	}
 	for i := 1; i <= instances; i++ {
-		t.Instances = append(t.Instances, sim.InstanceSpec{ID: benchInstance(i), PrivateIP: benchHostIP(i).String()})
+		t.Instances = append(t.Instances, sim.InstanceSpec{ID: benchInstance(i), PrivateIP: benchHostIP(i).String(), VSwitch: "vsw-bench"})
 	}
 	return t
 }
@@ -104,6 +110,7 @@ func benchHosts(n int) []reconciler.Host {
 // host that joins) and a provider and loop pointed at it.
 type benchWorld struct {
 	n        int
+	tables   int // route tables, each holding every host's route
 	srv      *sim.Server
 	http     *httptest.Server
 	provider *aliyun.Provider
@@ -113,13 +120,19 @@ type benchWorld struct {
 
 // newBenchWorld starts an empty world for n hosts. The caller closes it.
 func newBenchWorld(b *testing.B, n int) *benchWorld {
+	return newBenchWorldWith(b, n, benchPending, 1)
+}
+
+// newBenchWorldWith is newBenchWorld with the given Pending period and
+// number of route tables.
+func newBenchWorldWith(b *testing.B, n int, pending time.Duration, tables int) *benchWorld {
 	b.Helper()
-	srv, err := sim.New(benchTopology(n + 1))
+	srv, err := sim.New(benchTopologyWith(n+1, pending, tables))
 	if err != nil {
 		b.Fatalf("start simulator: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	w := &benchWorld{n: n, srv: srv, http: hs, hosts: benchHosts(n)}
+	w := &benchWorld{n: n, tables: tables, srv: srv, http: hs, hosts: benchHosts(n)}
 	w.provider, err = newBenchProvider(hs.URL)
 	if err != nil {
 		w.close()
@@ -164,11 +177,12 @@ func (w *benchWorld) close() {
 func (w *benchWorld) converge(b *testing.B) {
 	b.Helper()
 	rep := w.loop.Pass(context.Background(), w.hosts, "start")
-	if rep.Result != reconciler.ResultOK || rep.Created != w.n {
-		b.Fatalf("start pass: result %s, created %d of %d: %s", rep.Result, rep.Created, w.n, rep.Error)
+	want := w.n * w.tables
+	if rep.Result != reconciler.ResultOK || rep.Created != want {
+		b.Fatalf("start pass: result %s, created %d of %d: %s", rep.Result, rep.Created, want, rep.Error)
 	}
-	if got := w.available(); got != w.n {
-		b.Fatalf("after the start pass %d of %d routes are Available", got, w.n)
+	if got := w.available(); got != want {
+		b.Fatalf("after the start pass %d of %d routes are Available", got, want)
 	}
 }
 
@@ -285,11 +299,19 @@ func BenchmarkReconcile(b *testing.B) {
 // benchConverge times one start pass over an empty table, each iteration
 // on a fresh simulator. keep receives each converged world.
 func benchConverge(b *testing.B, n int, keep func(*benchWorld)) {
+	benchConvergeWith(b, n, benchPending, 1, keep)
+}
+
+// benchConvergeWith is benchConverge with the given Pending period and
+// number of route tables. The bound is every batch of every table, one
+// after the other, each Pending for its period: the simulator, like
+// Alibaba, takes one change per VPC at a time.
+func benchConvergeWith(b *testing.B, n int, pending time.Duration, tables int, keep func(*benchWorld)) {
 	var total, cloudTotal time.Duration
 	var reads, writes, busy, batches int
 	for range b.N {
 		b.StopTimer()
-		w := newBenchWorld(b, n)
+		w := newBenchWorldWith(b, n, pending, tables)
 		keep(w)
 		// A watcher notes when the simulator itself shows every route
 		// Available, to tell the cloud's pacing from the provider's polling.
@@ -300,7 +322,7 @@ func benchConverge(b *testing.B, n int, keep func(*benchWorld)) {
 		go func() {
 			defer close(cloudDone)
 			for {
-				if w.available() == n {
+				if w.available() == n*tables {
 					cloudDone <- time.Since(start)
 					return
 				}
@@ -332,9 +354,12 @@ func benchConverge(b *testing.B, n int, keep func(*benchWorld)) {
 	per := func(v int) float64 { return float64(v) / float64(b.N) }
 	b.ReportMetric(total.Seconds()/float64(b.N), "converge-s")
 	b.ReportMetric(cloudTotal.Seconds()/float64(b.N), "cloud-avail-s")
-	b.ReportMetric((time.Duration(ceilDiv(n, benchBatch)) * benchPending).Seconds(), "bound-s")
+	bound := time.Duration(ceilDiv(n, benchBatch)*tables) * pending
+	b.ReportMetric(bound.Seconds(), "bound-s")
+	b.ReportMetric(total.Seconds()/float64(b.N)/bound.Seconds(), "x-bound")
 	b.ReportMetric(per(batches), "batches")
 	b.ReportMetric(per(reads), "reads/op")
+	b.ReportMetric(float64(reads)/float64(max(batches, 1)), "reads/batch")
 	b.ReportMetric(per(writes), "writes/op")
 	b.ReportMetric(per(busy), "busy/op")
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -36,6 +37,9 @@ type Provider struct {
 	// change per VPC at a time, so sending a second one only earns a
 	// conflict error.
 	writeMu sync.Mutex
+	// settle learns from every listing how long changes take to apply
+	// and which are in flight (settle.go).
+	settle *settleClock
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -94,7 +98,7 @@ func newWithAPI(opts Options, api vpcAPI, ecsClient ecsAPI, calls *callContexts,
 	opts = opts.withDefaults()
 	s := seam{obs: opts.Observer, calls: calls}
 	return &Provider{
-		opts: opts, self: self, log: opts.Logger,
+		opts: opts, self: self, log: opts.Logger, settle: newSettleClock(),
 		api: observedVPC{api: api, seam: s},
 		ecs: observedECS{api: ecsClient, seam: s},
 	}
@@ -256,6 +260,7 @@ func (p *Provider) routeTables(ctx context.Context) ([]string, error) {
 func (p *Provider) Routes(ctx context.Context, tableID string) ([]cloud.Route, error) {
 	var out []cloud.Route
 	token := ""
+	sent := time.Now()
 	for {
 		req := vpc.CreateDescribeRouteEntryListRequest()
 		req.RouteTableId = tableID
@@ -277,6 +282,7 @@ func (p *Provider) Routes(ctx context.Context, tableID string) ([]cloud.Route, e
 			out = append(out, r)
 		}
 		if resp.NextToken == "" || resp.NextToken == token {
+			p.settle.listed(tableID, out, sent, time.Now())
 			return out, nil
 		}
 		token = resp.NextToken

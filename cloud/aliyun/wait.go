@@ -3,6 +3,8 @@ package aliyun
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,10 +18,12 @@ import (
 // error naming it, never taken as done.
 
 // waitAvailable polls the table until every route of want is Available and
-// points where it should. A destination held by another next hop is an
-// error at once: waiting will not change it.
-func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) error {
-	return p.poll(ctx, tableID, cloud.StatusAvailable, func(current []cloud.Route) ([]string, error) {
+// points where it should, and returns the listing that showed it. A
+// destination held by another next hop is an error at once: waiting will
+// not change it.
+func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) (last []cloud.Route, err error) {
+	err = p.poll(ctx, tableID, cloud.StatusAvailable, p.opts.ChangeTimeout, false, func(current []cloud.Route) ([]string, error) {
+		last = current
 		var waiting []string
 		for _, w := range want {
 			e, ok := findDestination(current, w.Destination)
@@ -34,11 +38,14 @@ func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []clo
 		}
 		return waiting, nil
 	})
+	return last, err
 }
 
-// waitGone polls the table until none of the routes is left.
-func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Route) error {
-	return p.poll(ctx, tableID, "deleted", func(current []cloud.Route) ([]string, error) {
+// waitGone polls the table until none of the routes is left, and returns
+// the listing that showed it.
+func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Route) (last []cloud.Route, err error) {
+	err = p.poll(ctx, tableID, "deleted", p.opts.ChangeTimeout, false, func(current []cloud.Route) ([]string, error) {
+		last = current
 		var waiting []string
 		for _, g := range gone {
 			if e, ok := findEntry(current, g.Destination, g.Target); ok {
@@ -47,17 +54,51 @@ func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Ro
 		}
 		return waiting, nil
 	})
+	return last, err
 }
 
-// poll lists the table until check reports nothing left to wait for, with
-// growing intervals, bounded by opts.ChangeTimeout. check returns the
-// entries still awaited, which a timeout error names with the wait.
-func (p *Provider) poll(ctx context.Context, tableID, what string, check func([]cloud.Route) ([]string, error)) error {
-	wait, cancel := context.WithTimeout(ctx, p.opts.ChangeTimeout)
+// waitSettled waits until no change is in flight in the table: before a
+// change is sent, so that it queues behind another process's instead of
+// being refused. last is a listing of the table just made (nil if none):
+// when it shows nothing in flight, nothing is read. The wait is bounded by
+// opts.RetryTimeout, the bound of a refused call's retries, and its polls
+// carry a little jitter, so that processes waiting for the same change do
+// not all come back at the same moment.
+func (p *Provider) waitSettled(ctx context.Context, tableID string, last []cloud.Route) error {
+	if last != nil && !slices.ContainsFunc(last, inFlight) {
+		return nil
+	}
+	_, err := p.pollSettled(ctx, tableID, p.opts.RetryTimeout)
+	return err
+}
+
+// pollSettled polls the table until nothing in it is in flight, at most for
+// timeout; busy reports whether anything was.
+func (p *Provider) pollSettled(ctx context.Context, tableID string, timeout time.Duration) (busy bool, err error) {
+	err = p.poll(ctx, tableID, "settled", timeout, true, func(current []cloud.Route) ([]string, error) {
+		var waiting []string
+		for _, e := range current {
+			if inFlight(e) {
+				waiting = append(waiting, fmt.Sprintf("%s -> %s (%s)", e.Destination, e.Target, e.Status))
+			}
+		}
+		busy = busy || len(waiting) > 0
+		return waiting, nil
+	})
+	return busy, err
+}
+
+// poll lists the table until check reports nothing left to wait for,
+// bounded by timeout. check returns the entries still awaited, which a
+// timeout error names with the wait. The listings are paced by the settle
+// clock: around the moment the change in flight is expected to end when
+// that is known, else at growing intervals up to 500 ms. jitter adds up to
+// a quarter to each interval.
+func (p *Provider) poll(ctx context.Context, tableID, what string, timeout time.Duration, jitter bool, check func([]cloud.Route) ([]string, error)) error {
+	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	interval := 200 * time.Millisecond
 	var waiting []string
-	for {
+	for step := 0; ; step++ {
 		// An ended term (ctx) abandons the wait at once.
 		if err := cloud.Stopped(ctx, fmt.Sprintf("wait for routes in %s to be %s", tableID, what)); err != nil {
 			return err
@@ -65,7 +106,7 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, check func([]
 		current, err := p.Routes(wait, tableID)
 		if err != nil {
 			if timedOut(ctx, wait) && len(waiting) > 0 {
-				return p.notDone(tableID, what, waiting, wait.Err())
+				return p.notDone(tableID, what, timeout, waiting, wait.Err())
 			}
 			return fmt.Errorf("wait for routes in %s to be %s: %w", tableID, what, err)
 		}
@@ -73,17 +114,18 @@ func (p *Provider) poll(ctx context.Context, tableID, what string, check func([]
 		if waiting, err = check(current); err != nil || len(waiting) == 0 {
 			return err
 		}
+		interval := p.settle.nextPoll(tableID, time.Now(), step)
+		if jitter {
+			interval += rand.N(interval/4 + 1)
+		}
 		select {
 		case <-wait.Done():
 			if !timedOut(ctx, wait) {
 				return cloud.Stopped(ctx, fmt.Sprintf("wait for routes in %s to be %s", tableID, what))
 			}
-			return p.notDone(tableID, what, waiting, wait.Err())
+			return p.notDone(tableID, what, timeout, waiting, wait.Err())
 		case <-time.After(interval):
 		}
-		// At most every 500 ms: an entry is Pending for a few seconds, and
-		// noticing late delays this batch and the next by as much.
-		interval = min(interval*3/2, 500*time.Millisecond)
 	}
 }
 
@@ -93,6 +135,6 @@ func timedOut(ctx, wait context.Context) bool {
 	return wait.Err() != nil && ctx.Err() == nil
 }
 
-func (p *Provider) notDone(tableID, what string, waiting []string, cause error) error {
-	return fmt.Errorf("routes in %s not %s after %s: %s: %w", tableID, what, p.opts.ChangeTimeout, strings.Join(waiting, ", "), cause)
+func (p *Provider) notDone(tableID, what string, timeout time.Duration, waiting []string, cause error) error {
+	return fmt.Errorf("routes in %s not %s after %s: %s: %w", tableID, what, timeout, strings.Join(waiting, ", "), cause)
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/vpc"
 	"go.uber.org/zap"
@@ -25,20 +27,27 @@ const defaultQuota = 200
 
 // CreateRoutes implements cloud.Provider. Entries are created in batches of
 // up to 50; each batch must leave Pending before the next is sent, because
-// Alibaba refuses a change in a VPC while another one is in flight. ctx,
-// the leadership term's, is checked before each batch and each poll.
+// Alibaba refuses a change in a VPC while another one is in flight. A
+// batch also waits for a change in flight in the table that is not ours
+// (another process's) rather than being refused. ctx, the leadership
+// term's, is checked before each batch and each poll.
 func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
+	var last []cloud.Route // the listing that saw the previous batch done
 	for start := 0; start < len(routes); start += maxBatch {
 		chunk := routes[start:min(start+maxBatch, len(routes))]
 		if err := cloud.Stopped(ctx, fmt.Sprintf("create %d routes in %s", len(chunk), tableID)); err != nil {
 			return err
 		}
+		if err := p.waitSettled(ctx, tableID, last); err != nil {
+			return fmt.Errorf("create %d routes in %s: %w", len(chunk), tableID, err)
+		}
 		if err := p.createChunk(ctx, tableID, cluster, chunk); err != nil {
 			return err
 		}
-		if err := p.waitAvailable(ctx, tableID, chunk); err != nil {
+		var err error
+		if last, err = p.waitAvailable(ctx, tableID, chunk); err != nil {
 			return err
 		}
 		cloud.Progress(ctx)
@@ -69,8 +78,13 @@ func (p *Provider) createOne(ctx context.Context, tableID, cluster string, r clo
 	req.RouteEntryName = entryName(cluster)
 	req.Description = entryDescription(cluster, r.Target.ID)
 	p.log.Info("creating route", zap.Stringer("route", r))
-	_, err := callRetry(ctx, p, "CreateRouteEntry", func(ctx context.Context) (*vpc.CreateRouteEntryResponse, error) {
-		return p.api.CreateRouteEntry(ctx, req)
+	_, err := writeRetry(ctx, p, tableID, "CreateRouteEntry", func(ctx context.Context) (*vpc.CreateRouteEntryResponse, error) {
+		sent := time.Now()
+		resp, err := p.api.CreateRouteEntry(ctx, req)
+		if err == nil {
+			p.settle.started(tableID, []netip.Prefix{r.Destination}, sent, time.Now())
+		}
+		return resp, err
 	})
 	if codeOf(err) == codeDuplicate {
 		// Another run created it first; waitAvailable checks that it is ours.
@@ -102,10 +116,12 @@ func (p *Provider) createBatch(ctx context.Context, tableID, cluster string, chu
 			}
 			req.RouteEntries = &entries
 			p.log.Info("creating routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+			sent := time.Now()
 			resp, err := p.api.CreateRouteEntries(ctx, req)
 			if err != nil {
 				return nil, err
 			}
+			p.startedAll(tableID, todo, resp.FailedRouteEntries, sent)
 			return resp.FailedRouteEntries, nil
 		})
 }
@@ -117,7 +133,7 @@ func (p *Provider) sendBatch(ctx context.Context, action, verb, tableID string, 
 	send func(context.Context, []cloud.Route) ([]vpc.FailedRouteEntriesItem, error)) error {
 	todo := routes
 	var final []error
-	_, err := callRetry(ctx, p, action, func(ctx context.Context) (struct{}, error) {
+	_, err := writeRetry(ctx, p, tableID, action, func(ctx context.Context) (struct{}, error) {
 		failed, err := send(ctx, todo)
 		if err != nil {
 			return struct{}{}, err
@@ -146,6 +162,19 @@ func (p *Provider) sendBatch(ctx context.Context, action, verb, tableID string, 
 		final = append(final, fmt.Errorf("%s %d routes in %s: %w", verb, len(todo), tableID, err))
 	}
 	return errors.Join(final...)
+}
+
+// startedAll notes the changes of a batch call sent at sent: every route
+// of todo but the failed ones.
+func (p *Provider) startedAll(tableID string, todo []cloud.Route, failed []vpc.FailedRouteEntriesItem, sent time.Time) {
+	accepted := time.Now()
+	var dests []netip.Prefix
+	for _, r := range todo {
+		if !slices.ContainsFunc(failed, func(f vpc.FailedRouteEntriesItem) bool { return f.DstCidrBlock == r.Destination.String() }) {
+			dests = append(dests, r.Destination)
+		}
+	}
+	p.settle.started(tableID, dests, sent, accepted)
 }
 
 func findByDestination(routes []cloud.Route, dst string) (cloud.Route, bool) {
@@ -221,17 +250,22 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 			send = append(send, e)
 		}
 	}
+	last := current // the listing that saw the previous batch done
 	for start := 0; start < len(send); start += maxBatch {
 		chunk := send[start:min(start+maxBatch, len(send))]
 		if err := cloud.Stopped(ctx, fmt.Sprintf("delete %d routes in %s", len(chunk), tableID)); err != nil {
 			errs = append(errs, err)
 			break
 		}
+		if err := p.waitSettled(ctx, tableID, last); err != nil {
+			errs = append(errs, fmt.Errorf("delete %d routes in %s: %w", len(chunk), tableID, err))
+			break
+		}
 		if err := p.deleteChunk(ctx, tableID, chunk); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		if err := p.waitGone(ctx, tableID, chunk); err != nil {
+		if last, err = p.waitGone(ctx, tableID, chunk); err != nil {
 			errs = append(errs, err)
 			break
 		}
@@ -258,8 +292,13 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 		req.DestinationCidrBlock = r.Destination.String()
 		req.NextHopId = r.Target.ID
 		p.log.Info("deleting route", zap.Stringer("route", r))
-		_, err := callRetry(ctx, p, "DeleteRouteEntry", func(ctx context.Context) (*vpc.DeleteRouteEntryResponse, error) {
-			return p.api.DeleteRouteEntry(ctx, req)
+		_, err := writeRetry(ctx, p, tableID, "DeleteRouteEntry", func(ctx context.Context) (*vpc.DeleteRouteEntryResponse, error) {
+			sent := time.Now()
+			resp, err := p.api.DeleteRouteEntry(ctx, req)
+			if err == nil {
+				p.settle.started(tableID, []netip.Prefix{r.Destination}, sent, time.Now())
+			}
+			return resp, err
 		})
 		if err != nil && codeOf(err) != codeEntryNotFound {
 			return fmt.Errorf("delete route %s in %s: %w", r.Destination, tableID, err)
@@ -277,10 +316,12 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 			}
 			req.RouteEntries = &entries
 			p.log.Info("deleting routes", zap.String("table", tableID), zap.Int("count", len(todo)))
+			sent := time.Now()
 			resp, err := p.api.DeleteRouteEntries(ctx, req)
 			if err != nil {
 				return nil, err
 			}
+			p.startedAll(tableID, todo, resp.FailedRouteEntries, sent)
 			return resp.FailedRouteEntries, nil
 		})
 }

@@ -65,11 +65,11 @@ func BenchmarkDaemonIdle(b *testing.B) {
 	b.ReportMetric(ready/n, "ready-s")
 }
 
-// benchStartSim runs vpcroute-sim with its default topology (Pending 2 s)
-// on a loopback port and returns its URL.
-func benchStartSim(b *testing.B) string {
+// benchStartSim runs vpcroute-sim with its default topology (Pending 2 s),
+// or what args say, on a loopback port and returns its URL.
+func benchStartSim(b *testing.B, args ...string) string {
 	b.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), "--listen", "127.0.0.1:0")
+	cmd := exec.Command(filepath.Join(binDir, "vpcroute-sim"), append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
