@@ -64,8 +64,7 @@ func DesiredFromHosts(hosts []Host, routed Routed) ([]Desired, []ClaimConflict) 
 	if len(desired) == 0 {
 		return nil, conflicts
 	}
-	sortDesired(desired)
-	return desired, conflicts
+	return sortDesired(desired), conflicts
 }
 
 // hostClaim is one subnet claimed by one host, and whether the cluster
@@ -93,16 +92,16 @@ func orderedClaims(hosts []Host, routed Routed) []hostClaim {
 			all = append(all, hostClaim{h, c, routed[Desired{Destination: c.Subnet, Target: h.Target}]})
 		}
 	}
-	slices.SortFunc(all, func(a, b hostClaim) int {
+	return sortedCopy(all, func(a, b *hostClaim) int {
 		return cmp.Or(-cmpBool(a.routed, b.routed), cmp.Compare(a.host.Order, b.host.Order),
 			cmp.Compare(a.host.Instance, b.host.Instance), a.claim.Subnet.Addr().Compare(b.claim.Subnet.Addr()),
 			cmp.Compare(a.claim.Subnet.Bits(), b.claim.Subnet.Bits()))
 	})
-	return all
 }
 
-func sortDesired(desired []Desired) {
-	slices.SortFunc(desired, func(a, b Desired) int {
+// sortDesired returns desired sorted by destination.
+func sortDesired(desired []Desired) []Desired {
+	return sortedCopy(desired, func(a, b *Desired) int {
 		return cmp.Or(a.Destination.Addr().Compare(b.Destination.Addr()), cmp.Compare(a.Destination.Bits(), b.Destination.Bits()))
 	})
 }
@@ -116,4 +115,20 @@ func cmpBool(a, b bool) int {
 		return 1
 	}
 	return -1
+}
+
+// sortedCopy returns s sorted by cmp. It sorts positions, not elements:
+// the elements here are large and hold pointers, so moving each of them
+// log n times cost more than comparing them.
+func sortedCopy[T any](s []T, cmp func(a, b *T) int) []T {
+	pos := make([]int32, len(s))
+	for i := range pos {
+		pos[i] = int32(i)
+	}
+	slices.SortFunc(pos, func(i, j int32) int { return cmp(&s[i], &s[j]) })
+	out := make([]T, len(s))
+	for i, p := range pos {
+		out[i] = s[p]
+	}
+	return out
 }

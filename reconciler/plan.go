@@ -126,9 +126,11 @@ func planTables(in PlanInput, desired []Desired, refused []Refusal, lookup func(
 	if inSync > 0 {
 		ch.InSync = make([]cloud.Route, 0, inSync)
 	}
-	wanted := make(map[Desired]bool, len(desired))
+	// Validated routes never share a destination: a route is looked up
+	// by it, which hashes faster than the destination and target.
+	wanted := make(map[netip.Prefix]cloud.Target, len(desired))
 	for _, d := range desired {
-		wanted[d] = true
+		wanted[d.Destination] = d.Target
 	}
 	for _, table := range sortedKeys(in.Tables) {
 		entries := in.Tables[table]
@@ -242,7 +244,7 @@ func WithholdBlocked(ch Changes) Changes {
 
 // deletable reports whether e is an owned entry that is no longer desired
 // and inside the plan's scope.
-func deletable(in PlanInput, e cloud.Route, wanted map[Desired]bool) bool {
+func deletable(in PlanInput, e cloud.Route, wanted map[netip.Prefix]cloud.Target) bool {
 	if !e.OwnedBy(in.Cluster) || e.System {
 		return false
 	}
@@ -254,7 +256,8 @@ func deletable(in PlanInput, e cloud.Route, wanted map[Desired]bool) bool {
 	if len(in.Scope) > 0 && !slices.Contains(in.Scope, e.Target) {
 		return false
 	}
-	return !wanted[Desired{Destination: e.Destination, Target: e.Target}]
+	t, ok := wanted[e.Destination]
+	return !ok || t != e.Target
 }
 
 func holderName(e cloud.Route) string {

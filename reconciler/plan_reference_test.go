@@ -109,6 +109,8 @@ next:
 		accepted = append(accepted, c)
 		desired = append(desired, Desired{Destination: c.claim.Subnet, Target: c.host.Target})
 	}
-	sortDesired(desired)
-	return desired, conflicts
+	if len(desired) == 0 {
+		return nil, conflicts
+	}
+	return sortDesired(desired), conflicts
 }

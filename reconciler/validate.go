@@ -16,27 +16,26 @@ func validateDesired(in PlanInput) (ok []Desired, refused []Refusal) {
 	for i, s := range in.SubnetCIDRs {
 		vswitch.add(s, i)
 	}
-	seen := make(map[Desired]bool, len(in.Desired))
 	for _, d := range in.Desired {
-		if seen[d] {
+		// Accepted routes never overlap, so the one d overlaps first is
+		// the only one that can equal it.
+		first := accepted.firstOverlap(d.Destination)
+		if first >= 0 && ok[first] == d {
 			continue // the same claim twice is one claim
 		}
 		reason := claimReason(in, d)
 		if reason == "" {
 			reason = overlapReason(in, d, &vpc, &vswitch)
 		}
-		if reason == "" {
-			if i := accepted.firstOverlap(d.Destination); i >= 0 {
-				a := ok[i]
-				reason = fmt.Sprintf("subnet %s overlaps %s, already claimed by %s", d.Destination, a.Destination, a.Target)
-			}
+		if reason == "" && first >= 0 {
+			a := ok[first]
+			reason = fmt.Sprintf("subnet %s overlaps %s, already claimed by %s", d.Destination, a.Destination, a.Target)
 		}
 		if reason != "" {
 			refused = append(refused, Refusal{Desired: d, Reason: reason})
 			continue
 		}
 		accepted.add(d.Destination, len(ok))
-		seen[d] = true
 		ok = append(ok, d)
 	}
 	return ok, refused
