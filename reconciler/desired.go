@@ -117,15 +117,15 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// sortedCopy returns s sorted by cmp. It sorts positions, not elements:
+// sortedCopy returns s sorted by compare. It sorts positions, not elements:
 // the elements here are large and hold pointers, so moving each of them
 // log n times cost more than comparing them.
-func sortedCopy[T any](s []T, cmp func(a, b *T) int) []T {
+func sortedCopy[T any](s []T, compare func(a, b *T) int) []T {
 	pos := make([]int32, len(s))
 	for i := range pos {
 		pos[i] = int32(i)
 	}
-	slices.SortFunc(pos, func(i, j int32) int { return cmp(&s[i], &s[j]) })
+	slices.SortFunc(pos, func(i, j int32) int { return compare(&s[i], &s[j]) })
 	out := make([]T, len(s))
 	for i, p := range pos {
 		out[i] = s[p]
