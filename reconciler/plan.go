@@ -101,23 +101,54 @@ func (c Changes) Empty() bool { return len(c.Create) == 0 && len(c.Delete) == 0 
 
 // Calculate computes the changes that bring the tables to the desired
 // routes. It never changes or deletes an entry not owned by in.Cluster.
+// It takes O(n log n) time in the entries and desired routes.
 func Calculate(in PlanInput) Changes {
-	var ch Changes
 	desired, refused := validateDesired(in)
-	ch.Refused = refused
+	return planTables(in, desired, refused, func(entries []cloud.Route) entryLookup {
+		return newTableIndex(entries, in.Cluster)
+	})
+}
 
+// entryLookup finds what a desired destination meets in one table: see
+// tableIndex.around, its only implementation outside tests.
+type entryLookup interface {
+	around(d netip.Prefix, carveOuts bool) (exact *cloud.Route, shadows []*cloud.Route, carved *cloud.Route)
+}
+
+// planTables plans the validated desired routes in every table, each
+// table looked at through the lookup made for it.
+func planTables(in PlanInput, desired []Desired, refused []Refusal, lookup func([]cloud.Route) entryLookup) Changes {
+	ch := Changes{Refused: refused}
+	inSync := 0 // at most, and in a steady state exactly
+	for _, entries := range in.Tables {
+		inSync += min(len(entries), len(desired))
+	}
+	if inSync > 0 {
+		ch.InSync = make([]cloud.Route, 0, inSync)
+	}
+	// Validated routes never share a destination: a route is looked up
+	// by it, which hashes faster than the destination and target.
+	wanted := make(map[netip.Prefix]cloud.Target, len(desired))
+	for _, d := range desired {
+		wanted[d.Destination] = d.Target
+	}
 	for _, table := range sortedKeys(in.Tables) {
 		entries := in.Tables[table]
+		l := lookup(entries)
 		for _, d := range desired {
-			planDesired(&ch, in, table, entries, d)
+			exact, shadows, carved := l.around(d.Destination, !in.AllowCarveOut)
+			planDesired(&ch, in, table, d, exact, shadows, carved)
 		}
 		if in.Policy != nil && in.Policy.AllowDelete() && in.ClusterCIDR.IsValid() {
 			for _, e := range entries {
-				if deletable(in, e, desired) {
+				if deletable(in, e, wanted) {
 					ch.Delete = append(ch.Delete, e)
 				}
 			}
 		}
+	}
+	if len(ch.InSync) == 0 {
+		ch.InSync = nil // as before it was sized: `vpcroute plan -o json` prints null
 	}
 	ch = WithholdBlocked(ch)
 	sortRoutes(ch.Create)
@@ -126,31 +157,20 @@ func Calculate(in PlanInput) Changes {
 	return ch
 }
 
-// planDesired adds what one desired route needs in one table.
-func planDesired(ch *Changes, in PlanInput, table string, entries []cloud.Route, d Desired) {
-	var exact, carved *cloud.Route
-	for i := range entries {
-		e := &entries[i]
-		switch {
-		case e.Destination == d.Destination:
-			exact = e
-		case e.OwnedBy(in.Cluster):
-			// Our own overlapping entry (another host of the cluster) is a
-			// refused overlap on that host, not a conflict here.
-		case contains(d.Destination, e.Destination):
-			// A longer prefix inside d that is not ours steals part of
-			// d's traffic.
-			ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictShadowed, Desired: d, Holder: *e,
-				Reason: fmt.Sprintf("more specific %s -> %s in %s takes part of %s", e.Destination, e.Target, table, d.Destination)})
-		case contains(e.Destination, d.Destination) && e.Destination.Bits() > 0 && !in.AllowCarveOut:
-			// d inside a broader entry that is not ours would take part
-			// of that entry's traffic (an office VPN, a peering).
-			if carved == nil || e.Destination.Bits() > carved.Destination.Bits() {
-				carved = e
-			}
-		}
+// planDesired adds what one desired route needs in one table, given the
+// entry on its destination (exact), the entries not ours inside it
+// (shadows, in table order) and the broader entry not ours it would be
+// carved out of (carved).
+func planDesired(ch *Changes, in PlanInput, table string, d Desired, exact *cloud.Route, shadows []*cloud.Route, carved *cloud.Route) {
+	for _, e := range shadows {
+		// A longer prefix inside d that is not ours steals part of d's
+		// traffic.
+		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictShadowed, Desired: d, Holder: *e,
+			Reason: fmt.Sprintf("more specific %s -> %s in %s takes part of %s", e.Destination, e.Target, table, d.Destination)})
 	}
 	if carved != nil {
+		// d inside a broader entry that is not ours would take part of
+		// that entry's traffic (an office VPN, a peering).
 		ch.Conflicts = append(ch.Conflicts, Conflict{Kind: ConflictCarveOut, Desired: d, Holder: *carved,
 			Reason: fmt.Sprintf("%s lies inside %s -> %s in %s (%s); creating it would take part of that route's traffic (allow with --allow-carve-out)",
 				d.Destination, carved.Destination, carved.Target, table, holderName(*carved))})
@@ -224,7 +244,7 @@ func WithholdBlocked(ch Changes) Changes {
 
 // deletable reports whether e is an owned entry that is no longer desired
 // and inside the plan's scope.
-func deletable(in PlanInput, e cloud.Route, desired []Desired) bool {
+func deletable(in PlanInput, e cloud.Route, wanted map[netip.Prefix]cloud.Target) bool {
 	if !e.OwnedBy(in.Cluster) || e.System {
 		return false
 	}
@@ -236,12 +256,8 @@ func deletable(in PlanInput, e cloud.Route, desired []Desired) bool {
 	if len(in.Scope) > 0 && !slices.Contains(in.Scope, e.Target) {
 		return false
 	}
-	for _, d := range desired {
-		if d.Destination == e.Destination && d.Target == e.Target {
-			return false
-		}
-	}
-	return true
+	t, ok := wanted[e.Destination]
+	return !ok || t != e.Target
 }
 
 func holderName(e cloud.Route) string {
