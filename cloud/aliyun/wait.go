@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -17,18 +18,33 @@ import (
 // bounded by opts.ChangeTimeout; an entry that outlasts the wait is an
 // error naming it, never taken as done.
 
+// maxNotListed is how many listings in a row may leave out a route just
+// created before waiting for it is an error.
+const maxNotListed = 5
+
 // waitAvailable polls the table until every route of want is Available and
 // points where it should, and returns the listing that showed it. A
 // destination held by another next hop is an error at once: waiting will
 // not change it.
 func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []cloud.Route) (last []cloud.Route, err error) {
+	missing := map[netip.Prefix]int{} // consecutive listings without the route
 	err = p.poll(ctx, tableID, cloud.StatusAvailable, p.opts.ChangeTimeout, false, func(current []cloud.Route) ([]string, error) {
 		last = current
 		var waiting []string
 		for _, w := range want {
 			e, ok := findDestination(current, w.Destination)
+			if ok {
+				delete(missing, w.Destination)
+			}
 			switch {
+			case !ok && missing[w.Destination]+1 >= maxNotListed:
+				// Created, then gone from the table (the cloud lost it,
+				// or someone deleted it): waiting until ChangeTimeout
+				// would stall every pass behind this one. The next pass
+				// creates it again.
+				return nil, fmt.Errorf("create route %s -> %s in %s: not listed in %d listings in a row after it was created", w.Destination, w.Target, tableID, maxNotListed)
 			case !ok:
+				missing[w.Destination]++
 				waiting = append(waiting, fmt.Sprintf("%s -> %s (not listed)", w.Destination, w.Target))
 			case e.Target != w.Target:
 				return nil, fmt.Errorf("create route %s in %s: destination is held by %s (%s)", w.Destination, tableID, e.Target, describeHolder(e))

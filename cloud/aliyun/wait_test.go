@@ -62,3 +62,37 @@ func TestWaitEndsWithTheCaller(t *testing.T) {
 		t.Errorf("err = %v, want the caller's cancellation", err)
 	}
 }
+
+// A route that disappears from the table after it was created (the cloud
+// lost it: the simulator restarted empty) ends the wait with an error
+// after a few listings, instead of holding the pass for ChangeTimeout.
+func TestCreatedRouteLostEndsTheWait(t *testing.T) {
+	f := newFixture(t, nil, sim.WithPendingDelay(time.Hour))
+	t.Setenv(envAccessKeyID, "LTAI-test")
+	t.Setenv(envAccessKeySecret, "test-secret")
+	p, err := New(context.Background(), Options{
+		Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
+		RetryTimeout: 20 * time.Second, ChangeTimeout: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for f.sim.Stats().Count("CreateRouteEntry", "ok")+f.sim.Stats().Count("CreateRouteEntries", "ok") == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		_ = f.sim.DeleteRoute("vtb-lab", "10.0.0.0/24") // lost by the cloud
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the wait for a route the cloud lost still runs after a minute (ChangeTimeout is an hour)")
+	}
+	if want := "create route 10.0.0.0/24 -> Instance/i-aaa in vtb-lab: not listed in 5 listings in a row after it was created"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v; want it to contain %q", err, want)
+	}
+}
