@@ -27,7 +27,11 @@ const defaultQuota = 200
 // up to 50; each batch must leave Pending before the next is sent, because
 // Alibaba refuses a change in a VPC while another one is in flight. ctx,
 // the leadership term's, is checked before each batch and each poll.
-func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+func (p *Provider) CreateRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster, err := p.writeCluster("create")
+	if err != nil {
+		return err
+	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	for start := 0; start < len(routes); start += maxBatch {
@@ -201,7 +205,11 @@ func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) 
 
 // DeleteRoutes implements cloud.Provider. Ownership is checked once more
 // against the table as it is now, just before the delete is sent.
-func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster, err := p.writeCluster("delete")
+	if err != nil {
+		return err
+	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	current, err := p.Routes(ctx, tableID)
