@@ -166,6 +166,31 @@ func TestDuplicateHeldByAnotherNextHop(t *testing.T) {
 	}
 }
 
+// TestWritesNeedACluster: the cluster is given once, at construction; a
+// provider built without one marks nothing and deletes nothing.
+func TestWritesNeedACluster(t *testing.T) {
+	f := newFixture(t, nil)
+	t.Setenv(envAccessKeyID, "LTAI-test")
+	t.Setenv(envAccessKeySecret, "test-secret")
+	p, err := New(context.Background(), Options{Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa", RetryTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []cloud.Route{route("10.0.0.0/24", "i-aaa")}
+	for verb, write := range map[string]func(context.Context, string, []cloud.Route) error{"create": p.CreateRoutes, "delete": p.DeleteRoutes} {
+		err := write(context.Background(), "vtb-lab", rs)
+		if want := "cannot " + verb + " routes: the aliyun provider was set up without cluster-name"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s = %v, want %q", verb, err, want)
+		}
+	}
+	if w := f.sim.Stats().Writes; w != 0 {
+		t.Errorf("%d writes without a cluster", w)
+	}
+	if _, err := New(context.Background(), Options{Cluster: "Bad_Name"}); err == nil || !strings.Contains(err.Error(), `cluster-name "Bad_Name" is invalid`) {
+		t.Errorf("New with a bad cluster = %v", err)
+	}
+}
+
 func TestDeleteRechecksOwnership(t *testing.T) {
 	f := newFixture(t, func(topo *sim.Topology) {
 		topo.RouteTables[0].Routes = append(topo.RouteTables[0].Routes,
