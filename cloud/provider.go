@@ -38,12 +38,13 @@ type Provider interface {
 	Network(ctx context.Context) (Network, error)
 	// Routes lists every entry of a route table, ownership marks parsed.
 	Routes(ctx context.Context, tableID string) ([]Route, error)
-	// CreateRoutes creates the routes in table, marked as owned by cluster,
-	// and returns once they are usable (Available) or with an error.
-	CreateRoutes(ctx context.Context, tableID, cluster string, routes []Route) error
+	// CreateRoutes creates the routes in table, marked as owned by the
+	// provider's cluster (Settings.Cluster), and returns once they are
+	// usable (Available) or with an error.
+	CreateRoutes(ctx context.Context, tableID string, routes []Route) error
 	// DeleteRoutes deletes the routes from table. Implementations re-check
-	// ownership against cluster just before sending a delete.
-	DeleteRoutes(ctx context.Context, tableID, cluster string, routes []Route) error
+	// ownership by the provider's cluster just before sending a delete.
+	DeleteRoutes(ctx context.Context, tableID string, routes []Route) error
 	// GoneTargets returns those of targets whose instance the cloud
 	// confirms is gone (released, terminated, not found). A target in
 	// doubt (stopped, any error) is never returned: deletion depends on it.
@@ -67,8 +68,8 @@ type Provider interface {
 // destination unrouted in between.
 type Replacer interface {
 	// ReplaceRoutes points each route's destination, already held in
-	// table by an entry owned by cluster, at the route's target.
-	ReplaceRoutes(ctx context.Context, tableID, cluster string, routes []Route) error
+	// table by an entry the provider's cluster owns, at the route's target.
+	ReplaceRoutes(ctx context.Context, tableID string, routes []Route) error
 }
 
 // HostPreparer is implemented by providers that need something done for
@@ -76,5 +77,16 @@ type Replacer interface {
 // ENI's source/destination check off and mark the ENI as the cluster's).
 // It must be idempotent and cheap when nothing is left to do.
 type HostPreparer interface {
-	PrepareHost(ctx context.Context, cluster string) error
+	// PrepareHost readies this host's instance for the provider's cluster.
+	PrepareHost(ctx context.Context) error
+}
+
+// SourceDestChecker is implemented by providers whose instances forward
+// only with a source/destination check off (EC2): doctor asks it, and its
+// cloud.source-dest-check check appears in the report. Alibaba Cloud has
+// no such check, so the Alibaba provider does not implement it.
+type SourceDestChecker interface {
+	// SourceDestCheck reports whether the check is on for this host's
+	// network interface, and which interface that is.
+	SourceDestCheck(ctx context.Context) (iface string, on bool, err error)
 }

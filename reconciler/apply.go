@@ -9,10 +9,11 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 )
 
-// Apply sends a plan's changes through the provider, table by table:
-// deletions first, so that a table near its quota has room for the
-// creations. It returns every error met; a failure in one table does not
-// stop the others.
+// Apply sends a plan's changes through the provider, table by table, for
+// the cluster the provider was built for (cloud.Settings.Cluster), which
+// must be the plan's: deletions first, so that a table near its quota has
+// room for the creations. It returns every error met; a failure in one
+// table does not stop the others.
 //
 // A deletion and a creation of the same destination in the same table is a
 // move to another target; a provider that implements cloud.Replacer does it
@@ -20,7 +21,7 @@ import (
 //
 // ctx is the leadership term's: it is checked before each table and each
 // kind of change, and once it has ended nothing more is sent.
-func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) error {
+func Apply(ctx context.Context, p cloud.Provider, ch Changes) error {
 	var errs []error
 	if r, ok := p.(cloud.Replacer); ok {
 		var moves []cloud.Route
@@ -30,7 +31,7 @@ func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) er
 			if err := cloud.Stopped(ctx, fmt.Sprintf("move %d routes in %s", len(mv), table)); err != nil {
 				return errors.Join(append(errs, err)...)
 			}
-			if err := r.ReplaceRoutes(ctx, table, cluster, mv); err != nil {
+			if err := r.ReplaceRoutes(ctx, table, mv); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -41,7 +42,7 @@ func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) er
 			if err := cloud.Stopped(ctx, what); err != nil {
 				return errors.Join(append(errs, err)...)
 			}
-			if err := p.DeleteRoutes(ctx, table, cluster, del); err != nil {
+			if err := p.DeleteRoutes(ctx, table, del); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			}
 		}
@@ -49,7 +50,7 @@ func Apply(ctx context.Context, p cloud.Provider, cluster string, ch Changes) er
 			if err := cloud.Stopped(ctx, fmt.Sprintf("create %d routes in %s", len(cr), table)); err != nil {
 				return errors.Join(append(errs, err)...)
 			}
-			if err := p.CreateRoutes(ctx, table, cluster, cr); err != nil {
+			if err := p.CreateRoutes(ctx, table, cr); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -30,7 +30,7 @@ func TestApplySendsNothingOnceTheTermEnded(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errDeposed)
 
-	err := Apply(ctx, f, "prod", ch)
+	err := Apply(ctx, f, ch)
 	if calls := f.calls0(); len(calls) != 0 {
 		t.Errorf("Apply under an ended term called the provider: %v", calls)
 	}
@@ -49,8 +49,8 @@ type losingProvider struct {
 	lose func()
 }
 
-func (l *losingProvider) DeleteRoutes(ctx context.Context, table, cluster string, rs []cloud.Route) error {
-	err := l.replacingProvider.DeleteRoutes(ctx, table, cluster, rs)
+func (l *losingProvider) DeleteRoutes(ctx context.Context, table string, rs []cloud.Route) error {
+	err := l.replacingProvider.DeleteRoutes(ctx, table, rs)
 	l.lose()
 	return err
 }
@@ -61,7 +61,7 @@ func TestApplyStopsAtTheNextStepWhenTheTermEnds(t *testing.T) {
 	defer cancel()
 	p := &losingProvider{replacingProvider: f, lose: cancel}
 
-	err := Apply(ctx, p, "prod", ch)
+	err := Apply(ctx, p, ch)
 	// Both moves went before the term ended, and the first deletion was
 	// under way; nothing after it.
 	calls := f.calls0()
@@ -82,8 +82,8 @@ type creatingLoser struct {
 	lose func()
 }
 
-func (l *creatingLoser) CreateRoutes(ctx context.Context, table, cluster string, rs []cloud.Route) error {
-	err := l.fakeProvider.CreateRoutes(ctx, table, cluster, rs)
+func (l *creatingLoser) CreateRoutes(ctx context.Context, table string, rs []cloud.Route) error {
+	err := l.fakeProvider.CreateRoutes(ctx, table, rs)
 	l.lose()
 	return err
 }
@@ -98,7 +98,7 @@ func TestApplyDeletesNothingOnceTheTermEnds(t *testing.T) {
 		Delete: []cloud.Route{owned("vtb-1", "10.9.0.0/24", iA), owned("vtb-2", "10.2.0.0/24", iA)}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err := Apply(ctx, &creatingLoser{fakeProvider: f, lose: cancel}, "prod", ch)
+	err := Apply(ctx, &creatingLoser{fakeProvider: f, lose: cancel}, ch)
 	if calls := f.calls0(); calls["CreateRoutes"] != 1 || calls["DeleteRoutes"] != 1 {
 		t.Errorf("calls = %v; want vtb-1's deletion and creation only", calls)
 	}

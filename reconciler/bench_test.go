@@ -157,6 +157,7 @@ func newBenchProvider(url string) (*aliyun.Provider, error) {
 		InstanceID:       benchInstance(1),
 		VPCID:            benchVPC,
 		PrivateIP:        benchHostIP(1),
+		Cluster:          benchCluster,
 	})
 }
 

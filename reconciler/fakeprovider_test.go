@@ -24,11 +24,14 @@ type fakeProvider struct {
 	unlisted   map[string]bool
 	targetsErr error
 	calls      map[string]int
+	// cluster marks the entries it creates, as a real provider marks
+	// them with the cluster it was built for.
+	cluster string
 }
 
 func newFake(tables ...string) *fakeProvider {
 	f := &fakeProvider{tables: map[string][]cloud.Route{}, gone: map[string]bool{}, calls: map[string]int{},
-		targets: map[string]cloud.Target{}, unlisted: map[string]bool{},
+		targets: map[string]cloud.Target{}, unlisted: map[string]bool{}, cluster: "prod",
 		network: cloud.Network{VPCID: "vpc-1", CIDRs: []netip.Prefix{pfx("192.168.0.0/16")}, RouteTables: tables}}
 	for _, t := range tables {
 		f.tables[t] = nil
@@ -56,18 +59,18 @@ func (f *fakeProvider) Routes(_ context.Context, table string) ([]cloud.Route, e
 	return slices.Clone(f.tables[table]), nil
 }
 
-func (f *fakeProvider) CreateRoutes(_ context.Context, table, cluster string, rs []cloud.Route) error {
+func (f *fakeProvider) CreateRoutes(_ context.Context, table string, rs []cloud.Route) error {
 	f.count("CreateRoutes")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range rs {
-		r.TableID, r.Cluster, r.Status = table, cluster, cloud.StatusAvailable
+		r.TableID, r.Cluster, r.Status = table, f.cluster, cloud.StatusAvailable
 		f.tables[table] = append(f.tables[table], r)
 	}
 	return nil
 }
 
-func (f *fakeProvider) DeleteRoutes(_ context.Context, table, _ string, rs []cloud.Route) error {
+func (f *fakeProvider) DeleteRoutes(_ context.Context, table string, rs []cloud.Route) error {
 	f.count("DeleteRoutes")
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -71,8 +71,8 @@ func PlanHost(ctx context.Context, p cloud.Provider, opts HostOptions, subnets [
 // ApplyHost applies a host plan and waits until every route of this host
 // that the plan keeps or creates is Available. It returns an error naming
 // each refusal and blocking conflict even when the rest was applied.
-func ApplyHost(ctx context.Context, p cloud.Provider, cluster string, hp HostPlan, timeout time.Duration) error {
-	errs := []error{Apply(ctx, p, cluster, hp.Changes)}
+func ApplyHost(ctx context.Context, p cloud.Provider, hp HostPlan, timeout time.Duration) error {
+	errs := []error{Apply(ctx, p, hp.Changes)}
 	errs = append(errs, waitInSync(ctx, p, hp.Changes.InSync, timeout))
 	errs = append(errs, hp.Changes.Problem())
 	return errors.Join(errs...)

@@ -16,7 +16,8 @@ import (
 
 // LoopConfig configures a reconcile loop.
 type LoopConfig struct {
-	// Cluster is the ownership mark; ClusterCIDR bounds every route.
+	// Cluster is the ownership mark the plans use, the one Provider was
+	// built for; ClusterCIDR bounds every route.
 	Cluster     string
 	ClusterCIDR netip.Prefix
 	Provider    cloud.Provider
@@ -269,7 +270,7 @@ func (l *Loop) Pass(ctx context.Context, hosts []Host, trigger string) Report {
 	rep.ClaimConflicts, rep.Conflicts, rep.Refused, rep.Held = claimConflicts, ch.Conflicts, ch.Refused, held
 	rep.Tables = tableReports(tables, desired, ch)
 
-	applyErr := Apply(ctx, cfg.Provider, cfg.Cluster, ch)
+	applyErr := Apply(ctx, cfg.Provider, ch)
 	rep.Created, rep.Deleted = len(ch.Create), len(ch.Delete)
 	if applyErr == nil {
 		applyErr = l.forget(ctx, forget)

@@ -233,7 +233,7 @@ type replacingProvider struct {
 	replaced []string
 }
 
-func (r *replacingProvider) ReplaceRoutes(_ context.Context, table, _ string, rs []cloud.Route) error {
+func (r *replacingProvider) ReplaceRoutes(_ context.Context, table string, rs []cloud.Route) error {
 	r.count("ReplaceRoutes")
 	r.mu.Lock()
 	defer r.mu.Unlock()

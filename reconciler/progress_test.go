@@ -31,14 +31,14 @@ func (p *tracingProvider) Routes(ctx context.Context, table string) ([]cloud.Rou
 	return p.fakeProvider.Routes(ctx, table)
 }
 
-func (p *tracingProvider) CreateRoutes(ctx context.Context, table, cluster string, rs []cloud.Route) error {
+func (p *tracingProvider) CreateRoutes(ctx context.Context, table string, rs []cloud.Route) error {
 	p.trace.add("create:" + table)
-	return p.fakeProvider.CreateRoutes(ctx, table, cluster, rs)
+	return p.fakeProvider.CreateRoutes(ctx, table, rs)
 }
 
-func (p *tracingProvider) DeleteRoutes(ctx context.Context, table, cluster string, rs []cloud.Route) error {
+func (p *tracingProvider) DeleteRoutes(ctx context.Context, table string, rs []cloud.Route) error {
 	p.trace.add("delete:" + table)
-	return p.fakeProvider.DeleteRoutes(ctx, table, cluster, rs)
+	return p.fakeProvider.DeleteRoutes(ctx, table, rs)
 }
 
 func (p *tracingProvider) GoneTargets(ctx context.Context, ts []cloud.Target) ([]cloud.Target, error) {

@@ -79,6 +79,7 @@ func observedProvider(t *testing.T, f *fixture, instance string, obs cloud.CallO
 		RetryTimeout:     20 * time.Second,
 		ChangeTimeout:    10 * time.Second,
 		Observer:         obs,
+		Cluster:          testCluster,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -112,19 +113,19 @@ func TestObserverSeesEveryCall(t *testing.T) {
 	}
 	one := []cloud.Route{route("10.0.0.0/24", "i-aaa")}
 	three := []cloud.Route{route("10.1.0.0/24", "i-bbb"), route("10.2.0.0/24", "i-bbb"), route("10.3.0.0/24", "i-bbb")}
-	if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, one); err != nil {
+	if err := p.CreateRoutes(ctx, "vtb-lab", one); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, three); err != nil {
+	if err := p.CreateRoutes(ctx, "vtb-lab", three); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.GoneTargets(ctx, []cloud.Target{instanceTarget("i-aaa"), instanceTarget("i-zzz")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, one); err != nil {
+	if err := p.DeleteRoutes(ctx, "vtb-lab", one); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, three); err != nil {
+	if err := p.DeleteRoutes(ctx, "vtb-lab", three); err != nil {
 		t.Fatal(err)
 	}
 

@@ -35,6 +35,10 @@ type Options struct {
 	RouteTables []string
 	// RAMRole names the instance's RAM role; empty reads it from metadata.
 	RAMRole string
+	// Cluster is the ownership mark written into every entry the provider
+	// creates (RouteEntryName, Description) and required of every entry it
+	// deletes. Empty: the provider only reads.
+	Cluster string
 	// ChangeTimeout bounds the wait for one change to leave Pending.
 	ChangeTimeout time.Duration
 	// RetryTimeout bounds the retries of one call (conflicts, throttling).
@@ -102,6 +106,9 @@ func (o Options) Validate() error {
 	}
 	if o.VPCID != "" && !strings.HasPrefix(o.VPCID, "vpc-") {
 		return fmt.Errorf("vpc-id %q is invalid: expected a VPC ID (vpc-...)", o.VPCID)
+	}
+	if o.Cluster != "" {
+		return cloud.ValidateClusterName(o.Cluster)
 	}
 	return nil
 }

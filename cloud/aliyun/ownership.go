@@ -1,6 +1,7 @@
 package aliyun
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -50,4 +51,14 @@ func descriptionFields(s string) map[string]string {
 		}
 	}
 	return out
+}
+
+// writeCluster returns the cluster the provider writes for, or why it may
+// not write: without a cluster no entry it makes could be recognised as
+// the cluster's again.
+func (p *Provider) writeCluster(verb string) (string, error) {
+	if p.opts.Cluster == "" {
+		return "", fmt.Errorf("cannot %s routes: the aliyun provider was set up without cluster-name, and recognises no entry as its own", verb)
+	}
+	return p.opts.Cluster, nil
 }

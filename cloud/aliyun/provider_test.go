@@ -58,6 +58,7 @@ func (f *fixture) newProvider(t *testing.T, instance string) (*Provider, error) 
 	return New(context.Background(), Options{
 		Endpoint:         f.url,
 		MetadataEndpoint: f.url + "/sim/v1/instances/" + instance,
+		Cluster:          testCluster,
 		RetryTimeout:     20 * time.Second,
 		ChangeTimeout:    10 * time.Second,
 	})
@@ -107,6 +108,7 @@ func TestIdentityOverridesSkipMetadata(t *testing.T) {
 	p, err := New(context.Background(), Options{
 		Endpoint: f.url, MetadataEndpoint: "http://127.0.0.1:1", // closed: must not be needed
 		Region: "cn-zhangjiakou", InstanceID: "i-aaa", VPCID: "vpc-lab", PrivateIP: netip.MustParseAddr("192.168.1.196"),
+		Cluster: testCluster,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +122,7 @@ func TestCreateAndDelete(t *testing.T) {
 	f := newFixture(t, nil)
 	p := f.provider(t, "i-aaa")
 	ctx := context.Background()
-	if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+	if err := p.CreateRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 		t.Fatal(err)
 	}
 	got := ownedRoutes(t, p, "vtb-lab")
@@ -130,13 +132,13 @@ func TestCreateAndDelete(t *testing.T) {
 		t.Fatalf("owned routes = %+v", got)
 	}
 	// Created again (another run got there first): success, no new entry.
-	if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+	if err := p.CreateRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 		t.Errorf("duplicate create pointing at us must succeed: %v", err)
 	}
 	if n := f.sim.Stats().Count("CreateRouteEntry", "InvalidCIDRBlock.Duplicate"); n != 1 {
 		t.Errorf("duplicate answers = %d, want 1", n)
 	}
-	if err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+	if err := p.DeleteRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := ownedRoutes(t, p, "vtb-lab"); len(got) != 0 {
@@ -144,7 +146,7 @@ func TestCreateAndDelete(t *testing.T) {
 	}
 	// Deleting what is gone is success and sends nothing.
 	before := f.sim.Stats().Writes
-	if err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+	if err := p.DeleteRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 		t.Errorf("delete of a missing entry: %v", err)
 	}
 	if w := f.sim.Stats().Writes - before; w != 0 {
@@ -158,9 +160,34 @@ func TestDuplicateHeldByAnotherNextHop(t *testing.T) {
 			sim.RouteSpec{Destination: "10.0.0.0/24", NextHopType: "Instance", NextHopID: "i-bbb", Name: "by-hand"})
 	})
 	p := f.provider(t, "i-aaa")
-	err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err := p.CreateRoutes(context.Background(), "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	if err == nil || !strings.Contains(err.Error(), "held by Instance/i-bbb (entry by-hand, not vpcroute's)") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestWritesNeedACluster: the cluster is given once, at construction; a
+// provider built without one marks nothing and deletes nothing.
+func TestWritesNeedACluster(t *testing.T) {
+	f := newFixture(t, nil)
+	t.Setenv(envAccessKeyID, "LTAI-test")
+	t.Setenv(envAccessKeySecret, "test-secret")
+	p, err := New(context.Background(), Options{Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa", RetryTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []cloud.Route{route("10.0.0.0/24", "i-aaa")}
+	for verb, write := range map[string]func(context.Context, string, []cloud.Route) error{"create": p.CreateRoutes, "delete": p.DeleteRoutes} {
+		err := write(context.Background(), "vtb-lab", rs)
+		if want := "cannot " + verb + " routes: the aliyun provider was set up without cluster-name"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s = %v, want %q", verb, err, want)
+		}
+	}
+	if w := f.sim.Stats().Writes; w != 0 {
+		t.Errorf("%d writes without a cluster", w)
+	}
+	if _, err := New(context.Background(), Options{Cluster: "Bad_Name"}); err == nil || !strings.Contains(err.Error(), `cluster-name "Bad_Name" is invalid`) {
+		t.Errorf("New with a bad cluster = %v", err)
 	}
 }
 
@@ -170,7 +197,7 @@ func TestDeleteRechecksOwnership(t *testing.T) {
 			sim.RouteSpec{Destination: "10.0.0.0/24", NextHopType: "Instance", NextHopID: "i-aaa", Name: "by-hand"})
 	})
 	p := f.provider(t, "i-aaa")
-	err := p.DeleteRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err := p.DeleteRoutes(context.Background(), "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	if err == nil || !strings.Contains(err.Error(), "refusing to delete") {
 		t.Errorf("err = %v", err)
 	}
@@ -202,7 +229,7 @@ func TestRetriesTransientErrors(t *testing.T) {
 			if err := f.sim.AddFault(fault); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+			if err := p.CreateRoutes(context.Background(), "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 				t.Fatalf("CreateRoutes: %v", err)
 			}
 			if _, ok := ownedRoutes(t, p, "vtb-lab")["10.0.0.0/24"]; !ok {
@@ -222,7 +249,7 @@ func TestFinalErrorsAreNotRetried(t *testing.T) {
 	if err := f.sim.AddFault(sim.FaultRule{Action: "CreateRouteEntry", Code: "Forbidden.RAM", HTTPStatus: 403}); err != nil {
 		t.Fatal(err)
 	}
-	err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err := p.CreateRoutes(context.Background(), "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	if err == nil || !strings.Contains(err.Error(), "Forbidden.RAM (HTTP 403)") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %q", err)
 	}
@@ -239,7 +266,7 @@ func TestBatchesAndPaging(t *testing.T) {
 		rs = append(rs, route(fmt.Sprintf("10.%d.%d.0/24", i/100, i%100), "i-aaa"))
 	}
 	ctx := context.Background()
-	if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, rs); err != nil {
+	if err := p.CreateRoutes(ctx, "vtb-lab", rs); err != nil {
 		t.Fatal(err)
 	}
 	st := f.sim.Stats()
@@ -253,7 +280,7 @@ func TestBatchesAndPaging(t *testing.T) {
 	if n := f.sim.Stats().Calls("DescribeRouteEntryList"); n < 2 {
 		t.Errorf("listing 120+ entries took %d pages, want >= 2", n)
 	}
-	if err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, rs); err != nil {
+	if err := p.DeleteRoutes(ctx, "vtb-lab", rs); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.sim.Stats().Count("DeleteRouteEntries", "ok"); n != 3 {
@@ -277,7 +304,7 @@ func TestConcurrentHostsSerializeInOneVPC(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route(c.dst, c.id)})
+			errs[i] = c.p.CreateRoutes(context.Background(), "vtb-lab", []cloud.Route{route(c.dst, c.id)})
 		}()
 	}
 	wg.Wait()
@@ -367,7 +394,7 @@ func TestBatchWithOneEntryHeldElsewhere(t *testing.T) {
 	})
 	p := f.provider(t, "i-aaa")
 	rs := []cloud.Route{route("10.0.0.0/24", "i-aaa"), route("10.0.1.0/24", "i-aaa"), route("10.0.2.0/24", "i-aaa")}
-	err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, rs)
+	err := p.CreateRoutes(context.Background(), "vtb-lab", rs)
 	if err == nil || !strings.Contains(err.Error(), "10.0.1.0/24") || !strings.Contains(err.Error(), "VpnGateway/vpn-1") {
 		t.Errorf("err = %v", err)
 	}

@@ -30,7 +30,7 @@ func holdPending(t *testing.T, f *fixture, table, dst string) (release func()) {
 func createAsync(p *Provider, table, dst, instance string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		done <- p.CreateRoutes(context.Background(), table, testCluster, []cloud.Route{route(dst, instance)})
+		done <- p.CreateRoutes(context.Background(), table, []cloud.Route{route(dst, instance)})
 	}()
 	return done
 }

@@ -52,7 +52,7 @@ func TestQuotaExceeded(t *testing.T) {
 			for i := range tt.create {
 				rs = append(rs, route(fmt.Sprintf("10.0.%d.0/24", i), "i-aaa"))
 			}
-			err := p.CreateRoutes(context.Background(), "vtb-lab", testCluster, rs)
+			err := p.CreateRoutes(context.Background(), "vtb-lab", rs)
 			var qe *cloud.QuotaError
 			if !errors.As(err, &qe) || !errors.Is(err, cloud.ErrQuotaExceeded) {
 				t.Fatalf("err = %v, want a QuotaError", err)

@@ -35,7 +35,7 @@ func TestDeleteRechecksOwnershipOfAStaleCopy(t *testing.T) {
 			f := newFixture(t, nil)
 			p := f.provider(t, "i-aaa")
 			ctx := context.Background()
-			if err := p.CreateRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
+			if err := p.CreateRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")}); err != nil {
 				t.Fatal(err)
 			}
 			stale, ok := ownedRoutes(t, p, "vtb-lab")["10.0.0.0/24"]
@@ -48,7 +48,7 @@ func TestDeleteRechecksOwnershipOfAStaleCopy(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.sim.ResetStats()
-			err := p.DeleteRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{stale})
+			err := p.DeleteRoutes(ctx, "vtb-lab", []cloud.Route{stale})
 			switch {
 			case tt.refused && (err == nil || !strings.Contains(err.Error(), "refusing to delete 10.0.0.0/24 -> Instance/i-aaa")):
 				t.Errorf("err = %v, want a refusal", err)

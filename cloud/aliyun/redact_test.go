@@ -60,7 +60,7 @@ func TestTransportErrorsCarryNoCredentials(t *testing.T) {
 			core, logs := observer.New(zapcore.DebugLevel)
 			p, err := New(context.Background(), Options{
 				Endpoint: tt.endpoint, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-				RetryTimeout: 1500 * time.Millisecond, Logger: zap.New(core),
+				RetryTimeout: 1500 * time.Millisecond, Logger: zap.New(core), Cluster: testCluster,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -71,7 +71,7 @@ func TestEndedTermStopsAMultiBatchCreate(t *testing.T) {
 	for i := range 150 {
 		routes = append(routes, route(fmt.Sprintf("10.%d.%d.0/24", i/100, i%100), "i-aaa"))
 	}
-	err = p.CreateRoutes(ctx, "vtb-lab", testCluster, routes)
+	err = p.CreateRoutes(ctx, "vtb-lab", routes)
 	srv.Close() // waits for every request that reached the simulator
 
 	gate.mu.Lock()

@@ -21,13 +21,13 @@ func TestChangeOutlastingTheWaitIsAnError(t *testing.T) {
 	t.Setenv(envAccessKeySecret, "test-secret")
 	p, err := New(context.Background(), Options{
 		Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-		RetryTimeout: 20 * time.Second, ChangeTimeout: wait,
+		RetryTimeout: 20 * time.Second, ChangeTimeout: wait, Cluster: testCluster,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	err = p.CreateRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err = p.CreateRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	want := "routes in vtb-lab not Available after 300ms: 10.0.0.0/24 -> Instance/i-aaa (Pending)"
 	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("create: err = %v\nwant it to contain %q", err, want)
@@ -36,7 +36,7 @@ func TestChangeOutlastingTheWaitIsAnError(t *testing.T) {
 	// The entry is still Pending: let it end, then delete it and hold the
 	// deletion.
 	f.sim.Settle()
-	err = p.DeleteRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err = p.DeleteRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	want = "routes in vtb-lab not deleted after 300ms: 10.0.0.0/24 -> Instance/i-aaa (Deleting)"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("delete: err = %v\nwant it to contain %q", err, want)
@@ -57,7 +57,7 @@ func TestWaitEndsWithTheCaller(t *testing.T) {
 		}
 		cancel()
 	}()
-	err := p.CreateRoutes(ctx, "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+	err := p.CreateRoutes(ctx, "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	if err == nil || !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "not Available after") {
 		t.Errorf("err = %v, want the caller's cancellation", err)
 	}
@@ -72,7 +72,7 @@ func TestCreatedRouteLostEndsTheWait(t *testing.T) {
 	t.Setenv(envAccessKeySecret, "test-secret")
 	p, err := New(context.Background(), Options{
 		Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-		RetryTimeout: 20 * time.Second, ChangeTimeout: time.Hour,
+		RetryTimeout: 20 * time.Second, ChangeTimeout: time.Hour, Cluster: testCluster,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestCreatedRouteLostEndsTheWait(t *testing.T) {
 	}()
 	done := make(chan error, 1)
 	go func() {
-		done <- p.CreateRoutes(context.Background(), "vtb-lab", testCluster, []cloud.Route{route("10.0.0.0/24", "i-aaa")})
+		done <- p.CreateRoutes(context.Background(), "vtb-lab", []cloud.Route{route("10.0.0.0/24", "i-aaa")})
 	}()
 	select {
 	case err = <-done:

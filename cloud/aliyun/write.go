@@ -31,7 +31,11 @@ const defaultQuota = 200
 // batch also waits for a change in flight in the table that is not ours
 // (another process's) rather than being refused. ctx, the leadership
 // term's, is checked before each batch and each poll.
-func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+func (p *Provider) CreateRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster, err := p.writeCluster("create")
+	if err != nil {
+		return err
+	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	var last []cloud.Route // the listing that saw the previous batch done
@@ -230,7 +234,11 @@ func (p *Provider) quotaError(ctx context.Context, tableID string, cause error) 
 
 // DeleteRoutes implements cloud.Provider. Ownership is checked once more
 // against the table as it is now, just before the delete is sent.
-func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
+func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster, err := p.writeCluster("delete")
+	if err != nil {
+		return err
+	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	current, err := p.Routes(ctx, tableID)

@@ -61,7 +61,7 @@ func TestPrepareHost(t *testing.T) {
 	f.addENI("eni-aaa", "i-aaa", "")
 	p, _ := newFakeProvider(t, f, nil)
 	ctx := context.Background()
-	if err := p.PrepareHost(ctx, testCluster); err != nil {
+	if err := p.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ni := f.enis["eni-aaa"]
@@ -79,7 +79,7 @@ func TestPrepareHost(t *testing.T) {
 		return n
 	}
 	before := total()
-	if err := p.PrepareHost(ctx, testCluster); err != nil {
+	if err := p.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := total() - before; n != 0 {
@@ -87,7 +87,7 @@ func TestPrepareHost(t *testing.T) {
 	}
 	// A new process finds it done and sends no write.
 	p2, _ := newFakeProvider(t, f, nil)
-	if err := p2.PrepareHost(ctx, testCluster); err != nil {
+	if err := p2.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if w := f.writes(); w != 2 {
@@ -100,7 +100,7 @@ func TestPrepareHostRefuses(t *testing.T) {
 		f := newFake()
 		f.addENI("eni-aaa", "i-aaa", "prod")
 		p, _ := newFakeProvider(t, f, nil)
-		err := p.PrepareHost(context.Background(), testCluster)
+		err := p.PrepareHost(context.Background())
 		if err == nil || !strings.Contains(err.Error(), `eni-aaa is tagged vpcroute:cluster=prod: this host belongs to vpcroute cluster "prod"`) {
 			t.Errorf("err = %v", err)
 		}
@@ -112,7 +112,7 @@ func TestPrepareHostRefuses(t *testing.T) {
 		f := newFake()
 		f.addENI("eni-aaa", "i-bbb", "")
 		p, _ := newFakeProvider(t, f, nil)
-		err := p.PrepareHost(context.Background(), testCluster)
+		err := p.PrepareHost(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "eni-aaa is attached to i-bbb, not to this instance i-aaa") {
 			t.Errorf("err = %v", err)
 		}
@@ -131,11 +131,11 @@ func TestPrepareHostRefuses(t *testing.T) {
 			return nil
 		}
 		p, _ := newFakeProvider(t, f, nil)
-		err := p.PrepareHost(context.Background(), testCluster)
+		err := p.PrepareHost(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "still on after it was turned off") {
 			t.Errorf("err = %v", err)
 		}
-		if p.prepared[testCluster] {
+		if p.prepared {
 			t.Error("a failed PrepareHost was remembered as done")
 		}
 	})
@@ -181,7 +181,7 @@ func TestPrepareHostWaitsForTheNewTagToAuthorize(t *testing.T) {
 		return nil
 	}
 	p, _ := newFakeProvider(t, f, nil)
-	if err := p.PrepareHost(context.Background(), testCluster); err != nil {
+	if err := p.PrepareHost(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count("ModifyNetworkInterfaceAttribute"); n != 3 {
@@ -197,7 +197,7 @@ func TestPrepareHostWaitsForTheNewTagToAuthorize(t *testing.T) {
 		return nil
 	}
 	p, _ = newFakeProvider(t, g, nil)
-	err := p.PrepareHost(context.Background(), testCluster)
+	err := p.PrepareHost(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") || g.count("ModifyNetworkInterfaceAttribute") != 1 {
 		t.Errorf("err = %v after %d calls", err, g.count("ModifyNetworkInterfaceAttribute"))
 	}

@@ -119,18 +119,18 @@ func TestCreateRoutes(t *testing.T) {
 	f.addTable(testTable)
 	p, _ := newFakeProvider(t, f, nil)
 	ctx := context.Background()
-	if err := p.CreateRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa"), eniRoute("10.0.1.0/24", "eni-aaa")}); err != nil {
+	if err := p.CreateRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa"), eniRoute("10.0.1.0/24", "eni-aaa")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := owned(t, p); fmt.Sprint(got) != "[10.0.0.0/24>eni-aaa 10.0.1.0/24>eni-aaa]" {
 		t.Errorf("owned = %v", got)
 	}
 	// Another run got there first with the same target: success.
-	if err := p.CreateRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
+	if err := p.CreateRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
 		t.Errorf("RouteAlreadyExists pointing at us must succeed: %v", err)
 	}
 	// Held by another ENI: an error naming the holder.
-	err := p.CreateRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.1.0/24", "eni-bbb")})
+	err := p.CreateRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.1.0/24", "eni-bbb")})
 	if err == nil || !strings.Contains(err.Error(), "10.0.1.0/24 in rtb-test: destination is held by NetworkInterface/eni-aaa (vpcroute cluster lab)") {
 		t.Errorf("err = %v", err)
 	}
@@ -143,26 +143,35 @@ func TestWritesRefuseWhatCouldNotBeOwned(t *testing.T) {
 	f := newFake()
 	f.addTable(testTable)
 	p, _ := newFakeProvider(t, f, nil)
+	// Set up without a cluster, a provider recognises no route as its
+	// own: it writes none.
+	unowned, _ := newFakeProvider(t, f, func(o *Options) { o.Cluster, o.ClusterCIDR = "", netip.Prefix{} })
 	ctx := context.Background()
 	tests := []struct {
-		cluster string
-		r       cloud.Route
-		want    string
+		p    *Provider
+		r    cloud.Route
+		want string
 	}{
-		{testCluster, cloud.Route{Destination: netip.MustParsePrefix("10.0.0.0/24"), Target: cloud.Target{Kind: cloud.TargetInstance, ID: "i-aaa"}},
+		{p, cloud.Route{Destination: netip.MustParsePrefix("10.0.0.0/24"), Target: cloud.Target{Kind: cloud.TargetInstance, ID: "i-aaa"}},
 			"target Instance/i-aaa is invalid: expected a NetworkInterface target (eni-...)"},
-		{testCluster, eniRoute("192.168.0.0/24", "eni-aaa"), "destination is invalid: expected an IPv4 CIDR inside cluster CIDR 10.0.0.0/8"},
-		{testCluster, eniRoute("0.0.0.0/0", "eni-aaa"), "destination is invalid"},
-		{"other", eniRoute("10.0.0.0/24", "eni-aaa"), `cannot create routes for cluster "other"`},
+		{p, eniRoute("192.168.0.0/24", "eni-aaa"), "destination is invalid: expected an IPv4 CIDR inside cluster CIDR 10.0.0.0/8"},
+		{p, eniRoute("0.0.0.0/0", "eni-aaa"), "destination is invalid"},
+		{unowned, eniRoute("10.0.0.0/24", "eni-aaa"), "cannot create routes: the aws provider was set up without cluster-name and cluster-cidr"},
 	}
 	for _, tt := range tests {
-		err := p.CreateRoutes(ctx, testTable, tt.cluster, []cloud.Route{tt.r})
+		err := tt.p.CreateRoutes(ctx, testTable, []cloud.Route{tt.r})
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("CreateRoutes(%s, %s) = %v, want one line with %q", tt.cluster, tt.r, err, tt.want)
+			t.Errorf("CreateRoutes(%s) by cluster %q = %v, want one line with %q", tt.r, tt.p.opts.Cluster, err, tt.want)
 		}
-		if err := p.ReplaceRoutes(ctx, testTable, tt.cluster, []cloud.Route{tt.r}); err == nil {
-			t.Errorf("ReplaceRoutes(%s, %s) succeeded", tt.cluster, tt.r)
+		if err := tt.p.ReplaceRoutes(ctx, testTable, []cloud.Route{tt.r}); err == nil {
+			t.Errorf("ReplaceRoutes(%s) by cluster %q succeeded", tt.r, tt.p.opts.Cluster)
 		}
+	}
+	if err := unowned.DeleteRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err == nil {
+		t.Error("DeleteRoutes by a provider without a cluster succeeded")
+	}
+	if err := unowned.PrepareHost(ctx); err == nil {
+		t.Error("PrepareHost by a provider without a cluster succeeded")
 	}
 	if w := f.writes(); w != 0 {
 		t.Errorf("%d writes were sent for bad input", w)
@@ -176,21 +185,21 @@ func TestDeleteRechecksOwnership(t *testing.T) {
 	f.addTable(testTable, created("10.0.0.0/24", "eni-aaa"), created("10.2.0.0/24", "eni-hand"))
 	p, _ := newFakeProvider(t, f, nil)
 	ctx := context.Background()
-	err := p.DeleteRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.2.0.0/24", "eni-hand")})
+	err := p.DeleteRoutes(ctx, testTable, []cloud.Route{eniRoute("10.2.0.0/24", "eni-hand")})
 	if err == nil || !strings.Contains(err.Error(), `refusing to delete 10.2.0.0/24 -> NetworkInterface/eni-hand in rtb-test: the route is not owned by vpcroute cluster "lab"`) {
 		t.Errorf("err = %v", err)
 	}
 	if w := f.writes(); w != 0 {
 		t.Fatalf("a write was sent for a route vpcroute does not own")
 	}
-	if err := p.DeleteRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
+	if err := p.DeleteRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := owned(t, p); len(got) != 0 {
 		t.Errorf("owned after delete = %v", got)
 	}
 	// Gone already: success, nothing sent.
-	if err := p.DeleteRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
+	if err := p.DeleteRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
 		t.Errorf("delete of a missing route: %v", err)
 	}
 	if n := f.count("DeleteRoute"); n != 1 {
@@ -209,7 +218,7 @@ func TestDeleteNotFoundIsSuccess(t *testing.T) {
 		return nil
 	}
 	p, _ := newFakeProvider(t, f, nil)
-	if err := p.DeleteRoutes(context.Background(), testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
+	if err := p.DeleteRoutes(context.Background(), testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
 		t.Errorf("InvalidRoute.NotFound on delete must be success: %v", err)
 	}
 }
@@ -222,7 +231,7 @@ func TestReplaceMovesOwnedRoutesAtomically(t *testing.T) {
 	f.addTable(testTable, created("10.0.0.0/24", "eni-old"), created("10.2.0.0/24", "eni-hand"))
 	p, _ := newFakeProvider(t, f, nil)
 	ctx := context.Background()
-	err := p.ReplaceRoutes(ctx, testTable, testCluster, []cloud.Route{
+	err := p.ReplaceRoutes(ctx, testTable, []cloud.Route{
 		eniRoute("10.0.0.0/24", "eni-aaa"), // owned, wrong ENI: replaced
 		eniRoute("10.1.0.0/24", "eni-aaa"), // missing: created
 		eniRoute("10.2.0.0/24", "eni-aaa"), // not ours: refused
@@ -245,7 +254,7 @@ func TestRouteLimitIsAQuotaErrorWithCount(t *testing.T) {
 	f.addTable(testTable, created("10.0.0.0/24", "eni-aaa"),
 		types.Route{DestinationPrefixListId: awsv2.String("pl-1"), GatewayId: awsv2.String("vpce-1"), Origin: types.RouteOriginCreateRoute})
 	p, obs := newFakeProvider(t, f, nil)
-	err := p.CreateRoutes(context.Background(), testTable, testCluster, []cloud.Route{eniRoute("10.0.1.0/24", "eni-aaa"), eniRoute("10.0.2.0/24", "eni-aaa")})
+	err := p.CreateRoutes(context.Background(), testTable, []cloud.Route{eniRoute("10.0.1.0/24", "eni-aaa"), eniRoute("10.0.2.0/24", "eni-aaa")})
 	var qe *cloud.QuotaError
 	if !errors.As(err, &qe) || !errors.Is(err, cloud.ErrQuotaExceeded) {
 		t.Fatalf("err = %v, want a QuotaError", err)
@@ -277,7 +286,7 @@ func TestRetriesAndObservesEveryAttempt(t *testing.T) {
 		return apiErr(action, 503, codeRequestLimit, "Request limit exceeded.")
 	}
 	p, obs := newFakeProvider(t, f, nil)
-	if err := p.CreateRoutes(context.Background(), testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
+	if err := p.CreateRoutes(context.Background(), testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa")}); err != nil {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]int{"CreateRoute/throttled": 3, "CreateRoute/ok": 1, "DescribeRouteTables/error": 1, "DescribeRouteTables/ok": 1} {
@@ -289,7 +298,7 @@ func TestRetriesAndObservesEveryAttempt(t *testing.T) {
 		return apiErr(action, 403, codeUnauthorized, "You are not authorized to perform this operation.\nEncoded authorization failure message: xyz")
 	}
 	before := f.count("CreateRoute")
-	err := p.CreateRoutes(context.Background(), testTable, testCluster, []cloud.Route{eniRoute("10.0.1.0/24", "eni-aaa"), eniRoute("10.0.2.0/24", "eni-aaa")})
+	err := p.CreateRoutes(context.Background(), testTable, []cloud.Route{eniRoute("10.0.1.0/24", "eni-aaa"), eniRoute("10.0.2.0/24", "eni-aaa")})
 	if err == nil || !strings.Contains(err.Error(), "CreateRoute: UnauthorizedOperation (HTTP 403): You are not authorized") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %q", err)
 	}
@@ -307,7 +316,7 @@ func TestMutatingCallsWaitForTokensAndReadsDoNot(t *testing.T) {
 	p, _ := newFakeProvider(t, f, func(o *Options) { o.MutatingRate, o.MutatingBurst = 0.001, 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := p.CreateRoutes(ctx, testTable, testCluster, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa"), eniRoute("10.0.1.0/24", "eni-aaa")})
+	err := p.CreateRoutes(ctx, testTable, []cloud.Route{eniRoute("10.0.0.0/24", "eni-aaa"), eniRoute("10.0.1.0/24", "eni-aaa")})
 	if err == nil || !strings.Contains(err.Error(), "wait for the mutating-call budget") {
 		t.Errorf("err = %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 // PrepareHost implements cloud.HostPreparer for this host's primary ENI:
 //
-//   - it tags the ENI vpcroute:cluster=<cluster> when the tag is missing,
+//   - it tags the ENI vpcroute:cluster=<Options.Cluster> when the tag is missing,
 //     which is what makes routes to it recognisable as the cluster's;
 //   - it turns the ENI's source/destination check off and reads it back:
 //     with the check on, EC2 silently drops every forwarded packet whose
@@ -23,13 +23,14 @@ import (
 // daemon's periodic call sends nothing more. An ENI already tagged for
 // another cluster is an error: a host belongs to one cluster, and taking
 // it over would hand that cluster's routes to this one.
-func (p *Provider) PrepareHost(ctx context.Context, cluster string) error {
-	if err := p.checkCluster("prepare the host", cluster); err != nil {
+func (p *Provider) PrepareHost(ctx context.Context) error {
+	cluster := p.opts.Cluster
+	if err := p.checkCluster("prepare the host for"); err != nil {
 		return err
 	}
 	p.prepareMu.Lock()
 	defer p.prepareMu.Unlock()
-	if p.prepared[cluster] {
+	if p.prepared {
 		return nil
 	}
 	eni := p.self.Target.ID
@@ -55,7 +56,7 @@ func (p *Provider) PrepareHost(ctx context.Context, cluster string) error {
 	if err := p.disableSourceDestCheck(ctx, eni, tagged); err != nil {
 		return err
 	}
-	p.prepared[cluster] = true
+	p.prepared = true
 	return nil
 }
 

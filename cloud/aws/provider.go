@@ -30,10 +30,10 @@ type Provider struct {
 	// limiter is the client-side copy of EC2's mutating-call bucket.
 	limiter *rate.Limiter
 
-	// prepared remembers the clusters PrepareHost has finished for, so
-	// that the daemon's periodic re-check costs nothing.
+	// prepared remembers that PrepareHost has finished, so that the
+	// daemon's periodic re-check costs nothing.
 	prepareMu sync.Mutex
-	prepared  map[string]bool
+	prepared  bool
 }
 
 var (
@@ -94,9 +94,8 @@ func newWithAPI(opts Options, api ec2API, self cloud.Instance) *Provider {
 	opts = opts.withDefaults()
 	return &Provider{
 		opts: opts, self: self, log: opts.Logger,
-		api:      observedEC2{api: api, obs: opts.Observer},
-		limiter:  rate.NewLimiter(rate.Limit(opts.MutatingRate), opts.MutatingBurst),
-		prepared: map[string]bool{},
+		api:     observedEC2{api: api, obs: opts.Observer},
+		limiter: rate.NewLimiter(rate.Limit(opts.MutatingRate), opts.MutatingBurst),
 	}
 }
 

@@ -46,10 +46,10 @@ func TestSimMultiENIInstanceTargetsItsPrimaryENI(t *testing.T) {
 		t.Fatalf("Self.Target = %v, want the primary ENI", self.Target)
 	}
 	ctx := context.Background()
-	if err := p.PrepareHost(ctx, testCluster); err != nil {
+	if err := p.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.CreateRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.2.0.0/24", self.Target.ID)}); err != nil {
+	if err := p.CreateRoutes(ctx, simTable, []cloud.Route{simRoute("10.2.0.0/24", self.Target.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := simOwned(t, p); fmt.Sprint(got) != "[10.2.0.0/24>eni-0ccccccccccccccccc Available]" {

@@ -79,7 +79,7 @@ func TestSimReplaceOfADeletedRouteCreatesIt(t *testing.T) {
 		}
 	})
 	ts.ResetStats()
-	if err := p.ReplaceRoutes(context.Background(), simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+	if err := p.ReplaceRoutes(context.Background(), simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 		t.Fatalf("ReplaceRoutes: %v", err)
 	}
 	st := ts.Stats()
@@ -167,7 +167,7 @@ func TestSimDeleteRechecksOwnershipOfAStaleCopy(t *testing.T) {
 			stale := staleCopy(t, p, "10.1.0.0/24")
 			tt.change(t, ts, p)
 			ts.ResetStats()
-			err := p.DeleteRoutes(context.Background(), simTable, testCluster, []cloud.Route{stale})
+			err := p.DeleteRoutes(context.Background(), simTable, []cloud.Route{stale})
 			switch {
 			case tt.refused && (err == nil || !strings.Contains(err.Error(), "refusing to delete 10.1.0.0/24 -> NetworkInterface/"+simENIB)):
 				t.Errorf("err = %v, want a refusal", err)
@@ -210,7 +210,7 @@ func TestSimReplaceRechecksOwnership(t *testing.T) {
 			move := simRoute("10.0.0.0/24", simENIA)
 			move.Cluster = testCluster // the route the reconciler wants, marked as the cluster's
 			ts.ResetStats()
-			err := p.ReplaceRoutes(context.Background(), simTable, testCluster, []cloud.Route{move})
+			err := p.ReplaceRoutes(context.Background(), simTable, []cloud.Route{move})
 			if err == nil || !strings.Contains(err.Error(), "refusing to replace 10.0.0.0/24: it is held by") {
 				t.Errorf("err = %v, want a refusal", err)
 			}

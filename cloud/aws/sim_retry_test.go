@@ -61,13 +61,13 @@ func TestSimRetriesTransientErrors(t *testing.T) {
 			if err := ts.AddFault(fault); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.CreateRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIB)}); err != nil {
+			if err := p.CreateRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIB)}); err != nil {
 				t.Fatalf("create: %v", err)
 			}
-			if err := p.ReplaceRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+			if err := p.ReplaceRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 				t.Fatalf("replace: %v", err)
 			}
-			if err := p.DeleteRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+			if err := p.DeleteRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 				t.Fatalf("delete: %v", err)
 			}
 			if got := simOwned(t, p); len(got) != 0 {
@@ -92,7 +92,7 @@ func TestSimFinalErrorsAreNotRetried(t *testing.T) {
 			if err := ts.AddFault(sim.FaultRule{Action: "CreateRoute", Code: code}); err != nil {
 				t.Fatal(err)
 			}
-			err := p.CreateRoutes(context.Background(), simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)})
+			err := p.CreateRoutes(context.Background(), simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)})
 			var api *APIError
 			if !errors.As(err, &api) || api.Code != code {
 				t.Errorf("err = %v, want code %s", err, code)
@@ -126,7 +126,7 @@ func TestSimThrottlingStormConverges(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.CreateRoutes(context.Background(), simTable, testCluster, rs)
+			errs[i] = p.CreateRoutes(context.Background(), simTable, rs)
 		}()
 	}
 	wg.Wait()
@@ -162,7 +162,7 @@ func TestSimClientBucketAvoidsThrottling(t *testing.T) {
 		rs = append(rs, simRoute(fmt.Sprintf("10.0.%d.0/24", j), simENIA))
 	}
 	ts.ResetStats()
-	if err := p.CreateRoutes(context.Background(), simTable, testCluster, rs); err != nil {
+	if err := p.CreateRoutes(context.Background(), simTable, rs); err != nil {
 		t.Fatal(err)
 	}
 	if st := ts.Stats(); st.Count("CreateRoute", "RequestLimitExceeded") != 0 || st.Count("CreateRoute", "ok") != 20 {

@@ -136,7 +136,7 @@ func simOwned(t *testing.T, p *Provider) []string {
 func prepare(t *testing.T, ts *sim.TestServer, instances ...string) {
 	t.Helper()
 	for _, in := range instances {
-		if err := simProvider(t, ts, in, nil).PrepareHost(context.Background(), testCluster); err != nil {
+		if err := simProvider(t, ts, in, nil).PrepareHost(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,10 +53,10 @@ func TestSimSyncIsIdempotentAndLeavesForeignRoutesAlone(t *testing.T) {
 		if len(plan.Changes.Create) != 1 || len(plan.Changes.Conflicts) != 0 {
 			t.Fatalf("host %d: plan = %+v", i, plan.Changes)
 		}
-		if err := p.PrepareHost(ctx, testCluster); err != nil {
+		if err := p.PrepareHost(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := reconciler.ApplyHost(ctx, p, testCluster, plan, 10*time.Second); err != nil {
+		if err := reconciler.ApplyHost(ctx, p, plan, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		// The second run: nothing to do, no write.
@@ -66,10 +66,10 @@ func TestSimSyncIsIdempotentAndLeavesForeignRoutesAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p2.PrepareHost(ctx, testCluster); err != nil {
+		if err := p2.PrepareHost(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := reconciler.ApplyHost(ctx, p2, testCluster, plan, 10*time.Second); err != nil {
+		if err := reconciler.ApplyHost(ctx, p2, plan, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		if len(plan.Changes.Create)+len(plan.Changes.Delete) != 0 || len(plan.Changes.InSync) != 1 {
@@ -119,13 +119,13 @@ func TestSimRouteAlreadyExists(t *testing.T) {
 	p := simProvider(t, ts, simInstA, nil)
 	ctx := context.Background()
 	ts.ResetStats()
-	if err := p.CreateRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+	if err := p.CreateRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 		t.Errorf("RouteAlreadyExists with the same target must succeed: %v", err)
 	}
 	if n := ts.Stats().Count("CreateRoute", "RouteAlreadyExists"); n != 1 {
 		t.Errorf("RouteAlreadyExists answers = %d, want 1", n)
 	}
-	err := p.CreateRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.1.0/24", simENIA), simRoute("10.0.2.0/24", simENIA)})
+	err := p.CreateRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.1.0/24", simENIA), simRoute("10.0.2.0/24", simENIA)})
 	for _, want := range []string{
 		"create route 10.0.1.0/24 in " + simTable + ": destination is held by NetworkInterface/" + simENIB + " (vpcroute cluster lab)",
 		"create route 10.0.2.0/24 in " + simTable + ": destination is held by NatGateway/nat-0a1b2c3d4e5f60001 (a route not vpcroute's, origin CreateRoute)",
@@ -152,14 +152,14 @@ func TestSimDeleteRechecksOwnership(t *testing.T) {
 	p := simProvider(t, ts, simInstA, nil)
 	ctx := context.Background()
 	ts.ResetStats()
-	err := p.DeleteRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.1.0.0/24", simENIB)})
+	err := p.DeleteRoutes(ctx, simTable, []cloud.Route{simRoute("10.1.0.0/24", simENIB)})
 	if err == nil || !strings.Contains(err.Error(), "refusing to delete 10.1.0.0/24 -> NetworkInterface/"+simENIB) {
 		t.Errorf("err = %v", err)
 	}
 	if w := ts.Stats().Writes; w != 0 {
 		t.Fatalf("%d writes for a route vpcroute does not own", w)
 	}
-	if err := p.DeleteRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+	if err := p.DeleteRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 		t.Fatal(err)
 	}
 	// Deleted behind our back between listing and sending: success.
@@ -169,7 +169,7 @@ func TestSimDeleteRechecksOwnership(t *testing.T) {
 	if err := ts.AddFault(sim.FaultRule{Action: "DeleteRoute", Code: "InvalidRoute.NotFound", Count: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
+	if err := p.DeleteRoutes(ctx, simTable, []cloud.Route{simRoute("10.0.0.0/24", simENIA)}); err != nil {
 		t.Errorf("InvalidRoute.NotFound on delete: %v", err)
 	}
 }
@@ -189,7 +189,7 @@ func TestSimReplaceMovesWithoutDeleting(t *testing.T) {
 		Delete: []cloud.Route{simRoute("10.0.0.0/24", simENIB)},
 		Create: []cloud.Route{simRoute("10.0.0.0/24", simENIA)},
 	}
-	if err := reconciler.Apply(ctx, p, testCluster, ch); err != nil {
+	if err := reconciler.Apply(ctx, p, ch); err != nil {
 		t.Fatal(err)
 	}
 	st := ts.Stats()
@@ -206,7 +206,7 @@ func TestSimBlackholeAfterTerminationIsOwnedGoneAndRemoved(t *testing.T) {
 	prepare(t, ts, simInstA, simInstB)
 	p := simProvider(t, ts, simInstA, nil)
 	ctx := context.Background()
-	if err := p.CreateRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.1.0.0/24", simENIB)}); err != nil {
+	if err := p.CreateRoutes(ctx, simTable, []cloud.Route{simRoute("10.1.0.0/24", simENIB)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.SetInstanceState(simInstB, "terminated"); err != nil {
@@ -219,7 +219,7 @@ func TestSimBlackholeAfterTerminationIsOwnedGoneAndRemoved(t *testing.T) {
 	if err != nil || fmt.Sprint(gone) != "[NetworkInterface/"+simENIB+"]" {
 		t.Fatalf("GoneTargets = %v, %v", gone, err)
 	}
-	if err := p.DeleteRoutes(ctx, simTable, testCluster, []cloud.Route{simRoute("10.1.0.0/24", simENIB)}); err != nil {
+	if err := p.DeleteRoutes(ctx, simTable, []cloud.Route{simRoute("10.1.0.0/24", simENIB)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := simOwned(t, p); len(got) != 0 {
@@ -277,7 +277,7 @@ func TestSimPrepareHostVerifiesAndDoesNotResend(t *testing.T) {
 	ctx := context.Background()
 	p := simProvider(t, ts, simInstA, nil)
 	ts.ResetStats()
-	if err := p.PrepareHost(ctx, testCluster); err != nil {
+	if err := p.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st := ts.Stats()
@@ -288,10 +288,10 @@ func TestSimPrepareHostVerifiesAndDoesNotResend(t *testing.T) {
 		t.Errorf("source/dest check on = %v, %v", on, err)
 	}
 	// The daemon's periodic call, and a later run: no write.
-	if err := p.PrepareHost(ctx, testCluster); err != nil {
+	if err := p.PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := simProvider(t, ts, simInstA, nil).PrepareHost(ctx, testCluster); err != nil {
+	if err := simProvider(t, ts, simInstA, nil).PrepareHost(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if w := ts.Stats().Writes; w != 2 {
@@ -300,7 +300,7 @@ func TestSimPrepareHostVerifiesAndDoesNotResend(t *testing.T) {
 	// Another cluster's host is refused, untouched.
 	pOther := simProvider(t, ts, simInstA, func(o *Options) { o.Cluster = "prod" })
 	ts.ResetStats()
-	if err := pOther.PrepareHost(ctx, "prod"); err == nil || !strings.Contains(err.Error(), "is tagged vpcroute:cluster=lab") {
+	if err := pOther.PrepareHost(ctx); err == nil || !strings.Contains(err.Error(), "is tagged vpcroute:cluster=lab") {
 		t.Errorf("err = %v", err)
 	}
 	if w := ts.Stats().Writes; w != 0 {
@@ -317,7 +317,7 @@ func TestSimRouteLimitIsAQuotaErrorWithCount(t *testing.T) {
 		rs = append(rs, simRoute(fmt.Sprintf("10.0.%d.0/24", i), simENIA))
 	}
 	ts.ResetStats()
-	err := p.CreateRoutes(context.Background(), simTable, testCluster, rs)
+	err := p.CreateRoutes(context.Background(), simTable, rs)
 	var qe *cloud.QuotaError
 	if !errors.As(err, &qe) {
 		t.Fatalf("err = %v, want a QuotaError", err)

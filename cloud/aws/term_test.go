@@ -95,7 +95,7 @@ func TestEndedTermStopsACreate(t *testing.T) {
 	for i := range 150 {
 		routes = append(routes, simRoute(fmt.Sprintf("10.%d.%d.0/24", i/100, i%100), simENIA))
 	}
-	err = p.CreateRoutes(ctx, simTable, testCluster, routes)
+	err = p.CreateRoutes(ctx, simTable, routes)
 	api.Close() // waits for every request that reached the simulator
 
 	gate.mu.Lock()

@@ -27,8 +27,8 @@ import (
 // already held by the same ENI is success (another run got there first);
 // held by anything else, it is an error naming the holder. A full table
 // stops the creations in it with a *cloud.QuotaError.
-func (p *Provider) CreateRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
-	valid, errs := p.checkWrite("create", tableID, cluster, routes)
+func (p *Provider) CreateRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	valid, errs := p.checkWrite("create", tableID, routes)
 	var sent []cloud.Route
 	for _, r := range valid {
 		if err := cloud.Stopped(ctx, fmt.Sprintf("create route %s in %s", r.Destination, tableID)); err != nil {
@@ -87,8 +87,9 @@ func (p *Provider) createOne(ctx context.Context, tableID string, r cloud.Route)
 // ReplaceRoute call, so it is never unrouted in between. Ownership is
 // checked against a fresh listing just before. A destination that has
 // meanwhile disappeared is created.
-func (p *Provider) ReplaceRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
-	valid, errs := p.checkWrite("replace", tableID, cluster, routes)
+func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster := p.opts.Cluster
+	valid, errs := p.checkWrite("replace", tableID, routes)
 	if len(valid) == 0 {
 		return errors.Join(errs...)
 	}
@@ -156,8 +157,9 @@ func (p *Provider) replaceOne(ctx context.Context, tableID string, old, r cloud.
 // DeleteRoutes implements cloud.Provider. Ownership is checked once more
 // against the table as it is now, just before each delete is sent; a route
 // already gone is success.
-func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, routes []cloud.Route) error {
-	if err := p.checkCluster("delete", cluster); err != nil {
+func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
+	cluster := p.opts.Cluster
+	if err := p.checkCluster("delete"); err != nil {
 		return err
 	}
 	current, err := p.Routes(ctx, tableID)
@@ -194,12 +196,12 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID, cluster string, ro
 	return errors.Join(errs...)
 }
 
-// checkCluster refuses writes for a cluster whose routes this provider
-// cannot recognise: ownership is judged with opts.Cluster.
-func (p *Provider) checkCluster(verb, cluster string) error {
-	if cluster == "" || cluster != p.opts.Cluster || !p.opts.ClusterCIDR.IsValid() {
-		return fmt.Errorf("cannot %s routes for cluster %q: the aws provider was set up for cluster %q with cluster CIDR %s, and recognises only that cluster's routes",
-			verb, cluster, p.opts.Cluster, p.opts.ClusterCIDR)
+// checkCluster refuses writes by a provider set up without a cluster:
+// ownership is judged with opts.Cluster and opts.ClusterCIDR, and without
+// them no route could be recognised as the cluster's again.
+func (p *Provider) checkCluster(verb string) error {
+	if p.opts.Cluster == "" || !p.opts.ClusterCIDR.IsValid() {
+		return fmt.Errorf("cannot %s routes: the aws provider was set up without cluster-name and cluster-cidr, and recognises no route as its own", verb)
 	}
 	return nil
 }
@@ -207,8 +209,8 @@ func (p *Provider) checkCluster(verb, cluster string) error {
 // checkWrite returns the routes that may be written: an ENI target and a
 // destination inside the cluster CIDR (any other route could never be
 // recognised as the cluster's again, and would be left behind).
-func (p *Provider) checkWrite(verb, tableID, cluster string, routes []cloud.Route) ([]cloud.Route, []error) {
-	if err := p.checkCluster(verb, cluster); err != nil {
+func (p *Provider) checkWrite(verb, tableID string, routes []cloud.Route) ([]cloud.Route, []error) {
+	if err := p.checkCluster(verb); err != nil {
 		return nil, []error{err}
 	}
 	var ok []cloud.Route

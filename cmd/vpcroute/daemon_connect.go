@@ -142,7 +142,7 @@ func (d *daemon) connectCloud(ctx context.Context, seams daemonSeams) error {
 	}
 	var prepare func(context.Context) error
 	if hp, ok := prov.(cloud.HostPreparer); ok {
-		prepare = func(ctx context.Context) error { return hp.PrepareHost(ctx, d.o.ClusterName) }
+		prepare = func(ctx context.Context) error { return hp.PrepareHost(ctx) }
 	}
 	d.mu.Lock()
 	d.provider, d.self = prov, self

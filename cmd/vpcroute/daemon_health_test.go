@@ -92,7 +92,7 @@ type holdingProvider struct {
 	once    sync.Once
 }
 
-func (h *holdingProvider) CreateRoutes(ctx context.Context, table, cluster string, routes []cloud.Route) error {
+func (h *holdingProvider) CreateRoutes(ctx context.Context, table string, routes []cloud.Route) error {
 	first := false
 	h.once.Do(func() { first = true })
 	if first {
@@ -102,7 +102,7 @@ func (h *holdingProvider) CreateRoutes(ctx context.Context, table, cluster strin
 			return fmt.Errorf("create routes in %s: %w", table, err)
 		}
 	}
-	return h.Provider.CreateRoutes(ctx, table, cluster, routes)
+	return h.Provider.CreateRoutes(ctx, table, routes)
 }
 
 // notifySocket listens as systemd's notify socket and counts the watchdog

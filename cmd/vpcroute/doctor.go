@@ -111,7 +111,7 @@ func runDoctor(ctx context.Context, o *options, df *doctorFlags, stdout io.Write
 	opts := doctor.Options{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, HostConfig: o.HostConfig, RouteQuota: df.quota,
 		Subnets: p.subnets, DockerHost: o.DockerHost, Networks: o.Networks, ProcSys: o.ProcSys,
-		ProviderName: o.Provider,
+		ProviderSpec: o.providerSpec(),
 		Provider:     func(context.Context) (cloud.Provider, error) { return prov, perr },
 		StatusAddr:   o.StatusAddr, Resync: o.Resync, Peer: peer, Timeout: o.Timeout,
 	}

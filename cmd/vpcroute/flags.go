@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
@@ -30,11 +31,14 @@ var flagGroups = []string{groupGeneral, groupCluster, groupCloud, groupSubnets, 
 const groupKey = "vpcroute_group"
 
 // newOptions returns the options at their defaults and the catalog of
-// shared flags bound to them. Commands take their shared flags from the
-// catalog, so that every default is set once, here, whichever commands
-// register which flags.
-func newOptions() (*options, *pflag.FlagSet) {
-	o := &options{}
+// shared flags bound to them, for the providers vpcroute is built with.
+func newOptions() (*options, *pflag.FlagSet) { return newOptionsWith(providers()) }
+
+// newOptionsWith is newOptions for the providers of reg. Commands take
+// their shared flags from the catalog, so that every default is set once,
+// here, whichever commands register which flags.
+func newOptionsWith(reg *cloud.Registry) (*options, *pflag.FlagSet) {
+	o := &options{registry: reg, constructors: map[string]cloud.Constructor{}}
 	fs := pflag.NewFlagSet("vpcroute", pflag.ContinueOnError)
 	o.addSharedFlags(fs)
 	return o, fs
@@ -85,7 +89,7 @@ func (o *options) addSharedFlags(fs *pflag.FlagSet) {
 }
 
 func (o *options) addCloudFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Provider, "provider", "aliyun", "cloud provider: aliyun or aws")
+	fs.StringVar(&o.Provider, "provider", defaultProvider, "cloud provider: "+o.registry.Choices())
 	fs.StringVar(&o.Endpoint, "endpoint", "", "one URL for all of the provider's APIs (simulator or private endpoint); default: the provider's regional HTTPS endpoint")
 	fs.StringVar(&o.MetadataEndpoint, "metadata-endpoint", "", "instance metadata base URL (default: the provider's metadata service)")
 	fs.StringVar(&o.Region, "region", "", "region (default: from metadata)")
@@ -94,12 +98,11 @@ func (o *options) addCloudFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PrivateIP, "private-ip", "", "this host's private IPv4 address (default: from metadata; aws without metadata: DescribeInstances of --instance-id)")
 	fs.StringArrayVar(&o.VPCCIDRs, "vpc-cidr", nil, "the VPC's CIDR, repeatable (default: read from the cloud)")
 	fs.StringArrayVar(&o.RouteTables, "route-table", nil, "manage only this route table, repeatable (default: every route table of the VPC)")
-	fs.StringVar(&o.RAMRole, "ram-role", "", "aliyun: RAM role of the instance (default: read from metadata when no access key is in the environment)")
-	fs.BoolVar(&o.RouteTableTag, "route-table-tag", false, "aws: manage only the route tables tagged vpcroute:cluster=<cluster-name>")
-	fs.StringVar(&o.NetworkInterfaceID, "network-interface-id", "", "aws: the ENI this host's routes target (default: the primary ENI, from metadata or DescribeInstances)")
-	fs.Float64Var(&o.MutatingRate, "mutating-rate", 5, "aws: mutating EC2 calls per second, client-side (EC2's own bucket refills 5/s)")
-	fs.IntVar(&o.MutatingBurst, "mutating-burst", 50, "aws: burst of mutating EC2 calls, client-side (EC2's own bucket holds 50)")
 	fs.DurationVar(&o.CloudRetryTimeout, "cloud-retry-timeout", 3*time.Minute, "how long one cloud API call is retried (throttling, conflicts, 5xx, transport errors) before it fails")
+	// Each provider's own settings (their usage names the provider).
+	for _, s := range o.registry.Specs() {
+		o.constructors[s.Name] = s.Flags(fs)
+	}
 }
 
 func (o *options) addRegistryFlags(fs *pflag.FlagSet) {
@@ -141,9 +144,8 @@ func addShared(cmd *cobra.Command, shared *pflag.FlagSet, groups []string, only 
 }
 
 // enumCompletions are the values shell completion offers for the flags
-// that take one of a few words.
+// that take one of a few words; --provider's are the registry's.
 var enumCompletions = map[string][]string{
-	"provider":       {"aliyun", "aws"},
 	"log-level":      {"debug", "info", "warn", "error"},
 	"log-format":     {"console", "json"},
 	"policy":         {"sync", "upsert-only"},
@@ -151,15 +153,19 @@ var enumCompletions = map[string][]string{
 	"output":         {"text", "json"},
 }
 
-// registerCompletions offers enumCompletions for every such flag of every
-// command under c.
-func registerCompletions(c *cobra.Command) {
+// registerCompletions offers enumCompletions, and the registered
+// providers, for every such flag of every command under c.
+func registerCompletions(c *cobra.Command, reg *cloud.Registry) {
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if words, ok := enumCompletions[f.Name]; ok {
+		words, ok := enumCompletions[f.Name]
+		if f.Name == "provider" {
+			words, ok = reg.Names(), true
+		}
+		if ok {
 			_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp))
 		}
 	})
 	for _, sub := range c.Commands() {
-		registerCompletions(sub)
+		registerCompletions(sub, reg)
 	}
 }

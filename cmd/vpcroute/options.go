@@ -22,32 +22,26 @@ type options struct {
 	VPCID            string
 	// PrivateIP is aws only: this host's address when metadata cannot
 	// say it.
-	PrivateIP   string
-	VPCCIDRs    []string
-	ClusterCIDR string
-	ClusterName string
-	RouteTables []string
-	RAMRole     string
-	// AWS only.
-	RouteTableTag      bool
-	NetworkInterfaceID string
-	MutatingRate       float64
-	MutatingBurst      int
-	DockerHost         string
-	Networks           []string
-	Subnets            []string
-	ForwardPolicy      string
-	HostConfig         bool
-	Policy             string
-	AllowCarveOut      bool
-	Timeout            time.Duration
-	CloudRetryTimeout  time.Duration
-	LogLevel           string
-	LogFormat          string
-	Remove             bool
-	ProcSys            string
-	StateDir           string
-	CacheDir           string
+	PrivateIP         string
+	VPCCIDRs          []string
+	ClusterCIDR       string
+	ClusterName       string
+	RouteTables       []string
+	DockerHost        string
+	Networks          []string
+	Subnets           []string
+	ForwardPolicy     string
+	HostConfig        bool
+	Policy            string
+	AllowCarveOut     bool
+	Timeout           time.Duration
+	CloudRetryTimeout time.Duration
+	LogLevel          string
+	LogFormat         string
+	Remove            bool
+	ProcSys           string
+	StateDir          string
+	CacheDir          string
 
 	// Registry (etcd) and status settings, shared by daemon, sync --remove
 	// and status.
@@ -77,6 +71,12 @@ type options struct {
 	// StuckAfter overrides how long a loop may go without progress,
 	// "loop=duration" each.
 	StuckAfter []string
+
+	// registry is the providers --provider may name; constructors build
+	// each, reading the provider's own flags (--ram-role, --mutating-rate,
+	// ...), which its Spec.Flags bound when the flags were declared.
+	registry     *cloud.Registry
+	constructors map[string]cloud.Constructor
 }
 
 // parsed is options after validation, in the types the packages take.
@@ -94,8 +94,8 @@ type parsed struct {
 func (o *options) validate() (parsed, error) {
 	var p parsed
 	var err error
-	if o.Provider != "aliyun" && o.Provider != "aws" {
-		return p, fmt.Errorf("provider %q is invalid: expected aliyun or aws", o.Provider)
+	if err := o.registry.Check(o.Provider); err != nil {
+		return p, err
 	}
 	if o.ClusterCIDR == "" {
 		return p, fmt.Errorf("cluster-cidr is required: give the CIDR that holds every host's container subnets, e.g. --cluster-cidr 10.0.0.0/8")

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
-	"github.com/vpcroute/vpcroute/cloud/aliyun"
-	"github.com/vpcroute/vpcroute/cloud/aws"
 )
 
 // newProvider builds the configured cloud provider.
@@ -16,34 +14,30 @@ func newProvider(ctx context.Context, o *options, p parsed, log *zap.Logger) (cl
 	return newProviderObserved(ctx, o, p, log, nil)
 }
 
-// newProviderObserved builds the provider, telling obs about every API
-// call. A setting the provider rejects is bad input: nothing was changed.
+// newProviderObserved builds the provider the registry knows as
+// --provider, telling obs about every API call. A setting the provider
+// rejects is bad input: nothing was changed.
 func newProviderObserved(ctx context.Context, o *options, p parsed, log *zap.Logger, obs cloud.CallObserver) (cloud.Provider, error) {
-	switch o.Provider {
-	case aws.Name:
-		ao := aws.Options{
-			Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
-			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, PrivateIP: p.privateIP, NetworkInterfaceID: o.NetworkInterfaceID,
-			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RouteTableTag: o.RouteTableTag,
-			Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR,
-			MutatingRate: o.MutatingRate, MutatingBurst: o.MutatingBurst, RetryTimeout: o.CloudRetryTimeout,
-			Logger: log, Observer: obs,
-		}
-		if err := ao.Validate(); err != nil {
-			return nil, usageError{err}
-		}
-		return aws.New(ctx, ao)
-	case aliyun.Name:
-		ao := aliyun.Options{
-			Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
-			Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, PrivateIP: p.privateIP,
-			VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables, RAMRole: o.RAMRole, RetryTimeout: o.CloudRetryTimeout,
-			Logger: log, Observer: obs,
-		}
-		if err := ao.Validate(); err != nil {
-			return nil, usageError{err}
-		}
-		return aliyun.New(ctx, ao)
+	build, ok := o.constructors[o.Provider]
+	if !ok {
+		return nil, usageError{o.registry.Check(o.Provider)}
 	}
-	return nil, usageError{fmt.Errorf("provider %q is invalid: expected aliyun or aws", o.Provider)}
+	prov, err := build(ctx, cloud.Settings{
+		Endpoint: o.Endpoint, MetadataEndpoint: o.MetadataEndpoint,
+		Region: o.Region, InstanceID: o.InstanceID, VPCID: o.VPCID, PrivateIP: p.privateIP,
+		VPCCIDRs: p.vpcCIDRs, RouteTables: o.RouteTables,
+		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR,
+		RetryTimeout: o.CloudRetryTimeout, Logger: log, Observer: obs,
+	})
+	if errors.Is(err, cloud.ErrInvalidSettings) {
+		return nil, usageError{err}
+	}
+	return prov, err
+}
+
+// providerSpec is the registry's record of --provider; the zero Spec
+// (no limit, no hints) when it names none.
+func (o *options) providerSpec() cloud.Spec {
+	s, _ := o.registry.Lookup(o.Provider)
+	return s
 }

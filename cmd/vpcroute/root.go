@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -19,7 +21,12 @@ var version = "dev"
 // newRootCommand builds the command tree. Output and the environment are
 // passed in so tests run it in-process without global state.
 func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	o, shared := newOptions()
+	return newRootCommandWith(providers(), stdout, stderr, lookupEnv)
+}
+
+// newRootCommandWith is newRootCommand for the providers of reg.
+func newRootCommandWith(reg *cloud.Registry, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	o, shared := newOptionsWith(reg)
 	root := &cobra.Command{
 		Use:           "vpcroute",
 		Short:         "Route Docker container subnets through the VPC route table, and keep them routed",
@@ -64,7 +71,7 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 	root.DisableAutoGenTag = true // man pages carry no build date
 	setHelp(root)
 	mapArgErrors(root)
-	registerCompletions(root)
+	registerCompletions(root, reg)
 	warnToStderr(root, stderr)
 	return root
 }

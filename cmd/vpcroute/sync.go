@@ -72,11 +72,11 @@ func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 		log.Info("host configured", zap.Bool("changed", res.Changed()))
 	}
 	if hp, ok := prep.provider.(cloud.HostPreparer); ok && !o.Remove {
-		if err := hp.PrepareHost(ctx, o.ClusterName); err != nil {
+		if err := hp.PrepareHost(ctx); err != nil {
 			return fmt.Errorf("prepare this instance for routing: %w", err)
 		}
 	}
-	err = reconciler.ApplyHost(ctx, prep.provider, o.ClusterName, plan, o.Timeout)
+	err = reconciler.ApplyHost(ctx, prep.provider, plan, o.Timeout)
 	ch := plan.Changes
 	fmt.Fprintf(stdout, "%s: instance %s, subnets %v: created %d, deleted %d, in sync %d, in %d tables (%.1fs)\n",
 		verb(o.Remove, err), plan.Self.ID, plan.Subnets, len(ch.Create), len(ch.Delete), len(ch.InSync),

@@ -3,6 +3,8 @@ package doctor
 import (
 	"fmt"
 	"testing"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // breakCase changes one thing in the healthy facts.
@@ -133,6 +135,17 @@ var breakCases = []breakCase{
 		f.Cloud.Err = "identify this host: read metadata instance-id: connection refused"
 		f.Others = OtherHosts{}
 	}},
+	{"aws cloud down", func(f *Facts) {
+		useProvider(f, awsSpec)
+		f.Cloud.Err = "identify this host: get IMDSv2 token: connection refused"
+		f.Others = OtherHosts{}
+	}},
+	{"provider without hints down", func(f *Facts) {
+		useProvider(f, cloud.Spec{Name: "fake"})
+		f.Cloud.Err = "identify this host: connection refused"
+		f.Others = OtherHosts{}
+	}},
+	{"provider without a known limit", func(f *Facts) { useProvider(f, cloud.Spec{Name: "fake"}) }},
 	{"route deleted", func(f *Facts) { f.Cloud.Tables["vtb-lab"] = f.Cloud.Tables["vtb-lab"][:4] }},
 	{"route pending", func(f *Facts) { f.Cloud.Tables["vtb-lab"][4].Status = "Pending" }},
 	{"route unowned other instance", func(f *Facts) {
@@ -151,15 +164,15 @@ var breakCases = []breakCase{
 	{"peer unknown", func(f *Facts) { f.Peer.Peer = Peer{Kind: PeerIP, Addr: addr("10.7.0.9")} }},
 	{"quota near", func(f *Facts) { f.RouteQuota = 4 }},
 	{"aws source/dest check on", func(f *Facts) {
-		f.Cloud.Provider = "aws"
+		useProvider(f, awsSpec)
 		f.Cloud.SourceDest = &SourceDestFacts{Interface: "eni-0abc", On: true}
 	}},
 	{"aws source/dest check off", func(f *Facts) {
-		f.Cloud.Provider = "aws"
+		useProvider(f, awsSpec)
 		f.Cloud.SourceDest = &SourceDestFacts{Interface: "eni-0abc"}
 	}},
 	{"aws quota near", func(f *Facts) {
-		f.Cloud.Provider = "aws"
+		useProvider(f, awsSpec)
 		for i := range 42 {
 			f.Cloud.Tables["vtb-lab"] = append(f.Cloud.Tables["vtb-lab"], owned(fmt.Sprintf("10.3.%d.0/24", i), cloudTarget("i-x")))
 		}

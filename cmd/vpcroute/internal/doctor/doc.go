@@ -29,12 +29,12 @@
 //	iptables.nat             local subnet -> cluster CIDR is exempted before
 //	                         any MASQUERADE/SNAT in nat POSTROUTING
 //	cloud.api                the provider answers: identity, VPC, tables
-//	cloud.source-dest-check  providers implementing SourceDestChecker (EC2)
+//	cloud.source-dest-check  providers implementing cloud.SourceDestChecker (EC2)
 //	routes.local             each local subnet -> this host in every managed
 //	                         table, owned, Available, not occupied or shadowed
 //	routes.peer              the same for --peer's subnets (SKIP without it)
 //	routes.quota             entries per table against the provider's limit
-//	                         (Limits, --route-quota): WARN at 90 %
+//	                         (its cloud.Spec.Limit, --route-quota): WARN at 90 %
 //	daemon.status            the daemon at --status-addr answers (SKIP when
 //	                         none listens: hosts without a daemon)
 //	daemon.leader            a leader is known

@@ -22,7 +22,7 @@ type Facts struct {
 	// and iptables, so vpcroute's own chains are not expected.
 	HostConfig bool
 	// RouteQuota is the per-table limit to compare with; 0 means the
-	// provider's default (see Limits).
+	// provider's default (Cloud.Limit).
 	RouteQuota int
 
 	Docker  DockerFacts
@@ -65,6 +65,10 @@ type SubnetFacts struct {
 type CloudFacts struct {
 	// Provider is the provider's name ("aliyun", "aws").
 	Provider string
+	// Limit is the provider's per-table route limit and AccessFix what to
+	// check when it cannot be read, from its registry record.
+	Limit     cloud.RouteLimit
+	AccessFix string
 	// Err is set when this host's identity or its VPC could not be read.
 	Err     string
 	Self    cloud.Instance

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/cloud/aliyun"
+	"github.com/vpcroute/vpcroute/cloud/aws"
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/status"
@@ -23,7 +25,22 @@ var (
 	hostA     = cloud.Target{Kind: cloud.TargetInstance, ID: "i-aaa"}
 	hostB     = cloud.Target{Kind: cloud.TargetInstance, ID: "i-bbb"}
 	generated = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+	aliyunSpec = specOf(aliyun.Register)
+	awsSpec    = specOf(aws.Register)
 )
+
+// specOf is the record register puts into a registry.
+func specOf(register func(*cloud.Registry)) cloud.Spec {
+	r := cloud.NewRegistry()
+	register(r)
+	return r.Specs()[0]
+}
+
+// useProvider sets the provider facts Gather takes from its record.
+func useProvider(f *Facts, s cloud.Spec) {
+	f.Cloud.Provider, f.Cloud.Limit, f.Cloud.AccessFix = s.Name, s.Limit, s.AccessFix
+}
 
 // rules splits iptables -S lines (after "-A CHAIN") into arguments.
 func rules(lines ...string) [][]string {
@@ -74,8 +91,8 @@ func healthy() Facts {
 		Docker:  DockerFacts{Asked: true, Addr: "unix:///var/run/docker.sock", APIVersion: "1.41"},
 		Subnets: SubnetFacts{Local: []netip.Prefix{local}, Source: SourceDocker},
 		Cloud: CloudFacts{
-			Provider: "aliyun",
-			Self:     cloud.Instance{ID: "i-ccc", Region: "cn-zhangjiakou", VPCID: "vpc-lab", PrivateIP: addr("192.168.1.198"), Target: self},
+			Provider: aliyunSpec.Name, Limit: aliyunSpec.Limit, AccessFix: aliyunSpec.AccessFix,
+			Self: cloud.Instance{ID: "i-ccc", Region: "cn-zhangjiakou", VPCID: "vpc-lab", PrivateIP: addr("192.168.1.198"), Target: self},
 			Network: cloud.Network{VPCID: "vpc-lab", CIDRs: []netip.Prefix{pfx("192.168.0.0/16")},
 				SubnetCIDRs: []netip.Prefix{pfx("192.168.1.0/24")}, RouteTables: []string{"vtb-lab"}},
 			Tables: map[string][]cloud.Route{"vtb-lab": {

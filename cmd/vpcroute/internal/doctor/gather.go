@@ -36,8 +36,9 @@ type Options struct {
 	Networks   []string
 	// ProcSys is the sysctl tree (default /proc/sys).
 	ProcSys string
-	// ProviderName names the provider even when Provider fails.
-	ProviderName string
+	// ProviderSpec is the registry's record of the provider: its name,
+	// route limit and access hint, known even when Provider fails.
+	ProviderSpec cloud.Spec
 	// Provider connects to the cloud; an error becomes cloud.api's cause.
 	Provider func(ctx context.Context) (cloud.Provider, error)
 	// Registry lists the registered hosts; nil without --etcd-endpoints.
@@ -112,7 +113,8 @@ func gatherSubnets(ctx context.Context, o Options, f *Facts) {
 
 // gatherCloud reads this host's identity, the VPC and the managed tables.
 func gatherCloud(ctx context.Context, o Options, f *Facts) {
-	f.Cloud.Provider = o.ProviderName
+	f.Cloud.Provider = o.ProviderSpec.Name
+	f.Cloud.Limit, f.Cloud.AccessFix = o.ProviderSpec.Limit, o.ProviderSpec.AccessFix
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p, err := o.Provider(ctx)
@@ -141,7 +143,7 @@ func gatherCloud(ctx context.Context, o Options, f *Facts) {
 		}
 		f.Cloud.Tables[t] = routes
 	}
-	if sd, ok := p.(SourceDestChecker); ok {
+	if sd, ok := p.(cloud.SourceDestChecker); ok {
 		iface, on, err := sd.SourceDestCheck(ctx)
 		f.Cloud.SourceDest = &SourceDestFacts{Interface: iface, On: on}
 		if err != nil {

@@ -14,9 +14,9 @@ import (
 func checkCloud(f Facts) Check {
 	d := defCloud
 	c := f.Cloud
-	fix := "check --endpoint, the credentials (the instance's RAM role, or ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET) and that the role has deploy/aliyun-ram-policy.json"
-	if c.Provider == "aws" {
-		fix = "check the instance profile and that its role has deploy/aws-iam-policy.json"
+	fix := c.AccessFix
+	if fix == "" {
+		fix = "check --endpoint, the credentials and that they may read the VPC, its route tables and instances"
 	}
 	if c.Err != "" {
 		return d.fail(c.Err, fix)
@@ -126,7 +126,8 @@ func checkQuota(f Facts) Check {
 	if f.Cloud.Err != "" || len(f.Cloud.TableErrs) > 0 {
 		return d.skip("the route tables are unknown (see cloud.api)")
 	}
-	lim, known := Limits[f.Cloud.Provider]
+	lim := f.Cloud.Limit
+	known := lim.What != ""
 	quota := f.RouteQuota
 	if quota == 0 {
 		quota = lim.Default
