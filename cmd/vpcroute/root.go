@@ -49,6 +49,7 @@ func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bo
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{flagError(cmd, err)} })
 	root.AddCommand(
 		newSyncCommand(o, shared),
+		newAllocateCommand(o, shared),
 		newPlanCommand(o, shared),
 		newCleanupCommand(o, shared),
 		newDaemonCommand(o, shared),
