@@ -16,7 +16,6 @@ import (
 	"github.com/vpcroute/vpcroute/hostcfg"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/allocate"
-	"github.com/vpcroute/vpcroute/reconciler/registry"
 )
 
 // Allocators `vpcroute allocate` chooses between.
@@ -252,9 +251,7 @@ func deriveAndWrite(ao *allocateOptions, a allocation, file hostcfg.DockerConfig
 
 func leaseAndWrite(ctx context.Context, o *options, ao *allocateOptions, a allocation, file hostcfg.DockerConfigFile,
 	bip netip.Prefix, hasBIP bool, log *zap.Logger, stdout io.Writer) error {
-	ro := o.registryOptions()
-	ro.Logger = log.Named("registry")
-	reg, err := registry.Open(ctx, ro)
+	reg, err := openRegistry(ctx, o, log)
 	if err != nil {
 		return errUnreachable{err}
 	}

@@ -221,3 +221,26 @@ func TestAllocateLeased(t *testing.T) {
 		t.Errorf("i-h4 once the subnet is released: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestAllocateKeepsBIPWhenCloudIsDown: with the cloud API unreachable an
+// existing bip is kept, unchecked, so Docker starts; without one allocate
+// fails and writes nothing.
+func TestAllocateKeepsBIPWhenCloudIsDown(t *testing.T) {
+	s := startSim(t, "50ms")
+	s.kill()
+	for _, tt := range []struct {
+		content string
+		code    int
+		want    string
+	}{
+		{`{"bip": "10.3.0.1/24"}`, 0, "kept bip 10.3.0.1/24 of "},
+		{`{}`, 1, ""},
+	} {
+		path := daemonJSON(t, tt.content, 0o644)
+		r := s.vpcroute(t, "i-aaa", nil, "allocate", "--cluster-cidr", "10.0.0.0/8", "--docker-config", path,
+			"--timeout", "20s", "--cloud-retry-timeout", "1s")
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.want) || readFile(t, path) != tt.content {
+			t.Errorf("%s: exit %d, stdout %q, file %q: %s", tt.content, r.code, r.stdout, readFile(t, path), r.stderr)
+		}
+	}
+}

@@ -106,9 +106,7 @@ func verb(remove bool, err error) string {
 // syncRegistry writes (or, with --remove, deletes) this host's record in
 // the registry, keeping the claim times of an existing record.
 func syncRegistry(ctx context.Context, o *options, plan reconciler.HostPlan, log *zap.Logger) error {
-	ro := o.registryOptions()
-	ro.Logger = log.Named("registry")
-	reg, err := registry.Open(ctx, ro)
+	reg, err := openRegistry(ctx, o, log)
 	if err != nil {
 		return err
 	}
@@ -147,9 +145,7 @@ func syncRegistry(ctx context.Context, o *options, plan reconciler.HostPlan, log
 // releaseSubnetLease gives up this host's subnet lease (`vpcroute allocate`
 // with etcd), once its routes are deleted.
 func releaseSubnetLease(ctx context.Context, o *options, instance string, log *zap.Logger) error {
-	ro := o.registryOptions()
-	ro.Logger = log.Named("registry")
-	reg, err := registry.Open(ctx, ro)
+	reg, err := openRegistry(ctx, o, log)
 	if err != nil {
 		return err
 	}
@@ -162,4 +158,11 @@ func releaseSubnetLease(ctx context.Context, o *options, instance string, log *z
 		log.Info("released this host's subnet lease", zap.Stringer("subnet", p))
 	}
 	return nil
+}
+
+// openRegistry connects to the configured etcd, logging under "registry".
+func openRegistry(ctx context.Context, o *options, log *zap.Logger) (*registry.Registry, error) {
+	ro := o.registryOptions()
+	ro.Logger = log.Named("registry")
+	return registry.Open(ctx, ro)
 }

@@ -144,14 +144,7 @@ func (r *Registry) SubnetLeases(ctx context.Context) ([]SubnetLease, error) {
 // none of the instance's own, was written since the read; a host that
 // loses reads again and chooses again, until ctx ends.
 func (r *Registry) LeaseSubnet(ctx context.Context, instance string, choose ChooseSubnet) (netip.Prefix, error) {
-	if err := validateInstance(instance); err != nil {
-		return netip.Prefix{}, err
-	}
-	for {
-		st, err := r.readLeases(ctx, instance)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
+	return r.untilSwapped(ctx, instance, func(st leaseState) (netip.Prefix, bool, error) {
 		var others []netip.Prefix
 		for _, l := range st.all {
 			if l.Instance != instance || l.Subnet != st.current.Subnet {
@@ -160,27 +153,45 @@ func (r *Registry) LeaseSubnet(ctx context.Context, instance string, choose Choo
 		}
 		want, err := choose(st.current.Subnet, others)
 		if err != nil {
-			return netip.Prefix{}, err
+			return netip.Prefix{}, false, err
 		}
 		if !want.IsValid() || !want.Addr().Is4() || want != want.Masked() {
-			return netip.Prefix{}, fmt.Errorf("lease subnet for %s: %q is not an IPv4 network", instance, want)
+			return netip.Prefix{}, false, fmt.Errorf("lease subnet for %s: %q is not an IPv4 network", instance, want)
 		}
 		if want == st.current.Subnet {
-			return want, nil
+			return want, true, nil
 		}
 		for _, o := range others {
 			if o.Overlaps(want) {
-				return netip.Prefix{}, fmt.Errorf("lease subnet %s for %s: it overlaps %s, leased to another host", want, instance, o)
+				return netip.Prefix{}, false, fmt.Errorf("lease subnet %s for %s: it overlaps %s, leased to another host", want, instance, o)
 			}
 		}
 		won, err := r.swapLease(ctx, instance, st, want)
+		if err == nil && !won {
+			r.log.Debug("subnet lease raced another host; choosing again")
+		}
+		return want, won, err
+	})
+}
+
+// untilSwapped reads instance's leases and calls attempt with them until
+// it reports done (its transaction won) or an error.
+func (r *Registry) untilSwapped(ctx context.Context, instance string, attempt func(leaseState) (netip.Prefix, bool, error)) (netip.Prefix, error) {
+	if err := validateInstance(instance); err != nil {
+		return netip.Prefix{}, err
+	}
+	for {
+		st, err := r.readLeases(ctx, instance)
 		if err != nil {
 			return netip.Prefix{}, err
 		}
-		if won {
-			return want, nil
+		p, done, err := attempt(st)
+		if err != nil {
+			return netip.Prefix{}, err
 		}
-		r.log.Debug("subnet lease raced another host; choosing again")
+		if done {
+			return p, nil
+		}
 	}
 }
 
@@ -227,16 +238,9 @@ func (r *Registry) swapLease(ctx context.Context, instance string, st leaseState
 // gone: on decommissioning (`sync --remove`) or once the cloud confirms the
 // instance gone.
 func (r *Registry) ReleaseSubnet(ctx context.Context, instance string) (netip.Prefix, error) {
-	if err := validateInstance(instance); err != nil {
-		return netip.Prefix{}, err
-	}
-	for {
-		st, err := r.readLeases(ctx, instance)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
+	return r.untilSwapped(ctx, instance, func(st leaseState) (netip.Prefix, bool, error) {
 		if st.currentRev == 0 {
-			return netip.Prefix{}, nil
+			return netip.Prefix{}, true, nil
 		}
 		cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(r.leaseInstanceKey(instance)), "=", st.currentRev)}
 		ops := []clientv3.Op{clientv3.OpDelete(r.leaseInstanceKey(instance))}
@@ -252,10 +256,8 @@ func (r *Registry) ReleaseSubnet(ctx context.Context, instance string) (netip.Pr
 		resp, err := r.client.Txn(tctx).If(cmps...).Then(ops...).Commit()
 		cancel()
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("release the subnet lease of %s: %w", instance, err)
+			return netip.Prefix{}, false, fmt.Errorf("release the subnet lease of %s: %w", instance, err)
 		}
-		if resp.Succeeded {
-			return st.current.Subnet, nil
-		}
-	}
+		return st.current.Subnet, resp.Succeeded, nil
+	})
 }
