@@ -30,7 +30,7 @@ func TestUnexpectedArgumentsExit2(t *testing.T) {
 		{[]string{"completion", "korn"}, `vpcroute: unknown command "korn" for vpcroute completion: expected one of bash, fish, powershell, zsh`},
 		{[]string{"gen-man"}, "vpcroute gen-man: accepts 1 arg(s), received 0"},
 		{[]string{"synx"}, `vpcroute: unknown command "synx" for vpcroute: did you mean sync?`},
-		{[]string{"status", "--provider", "aws"}, "it is a flag of daemon, doctor, plan, sync"},
+		{[]string{"status", "--provider", "aws"}, "it is a flag of allocate, daemon, doctor, plan, sync"},
 		{[]string{"cleanup", "--subnet", "10.0.0.0/24"}, "unknown flag: --subnet (vpcroute cleanup does not take it; it is a flag of daemon, doctor, plan, sync)"},
 	}
 	// A config file that would fail if it were read: arguments are

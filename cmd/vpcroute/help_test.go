@@ -44,6 +44,10 @@ func TestCommandFlags(t *testing.T) {
 		{"cleanup", []string{"config", "cluster-name", "state-dir", "timeout", "log-level"},
 			append([]string{"provider", "cluster-cidr", "subnet", "etcd-endpoints", "host-config", "status-addr"}, daemonOnly...)},
 		{"version", nil, []string{"config", "provider", "cluster-cidr", "log-level"}},
+		// allocate runs before dockerd: no Docker, host or routing flags.
+		{"allocate", []string{"docker-config", "host-subnet-size", "allocator", "force", "config", "cluster-cidr", "cluster-name",
+			"provider", "private-ip", "vpc-cidr", "etcd-endpoints", "timeout", "log-level"},
+			append([]string{"output", "remove", "subnet", "network", "docker-host", "host-config", "forward-policy", "policy", "status-addr"}, daemonOnly...)},
 	}
 	root := newRootCommand(&bytes.Buffer{}, &bytes.Buffer{}, env(nil))
 	for _, tt := range tests {
@@ -90,6 +94,9 @@ func TestHelpShowsOwnAndCommonFlags(t *testing.T) {
 			`Run "vpcroute options cleanup" for its 3 other flags: general, host configuration.`, 20},
 		{"version", []string{"--help"}, []string{"--config", "--cluster-cidr", "--provider", "--log-level"},
 			`Run "vpcroute options" for the flags the commands share.`, 12},
+		{"allocate", []string{"--docker-config", "--host-subnet-size", "--allocator", "--force", "--cluster-cidr", "--etcd-endpoints"},
+			append([]string{"--subnet", "--host-config", "--remove", "--status-addr"}, flagNames2(daemonOnly)...),
+			`Run "vpcroute options allocate" for its `, 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {
@@ -153,8 +160,8 @@ func TestOptionsListsSharedFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"\nCloud (daemon, doctor, plan, sync):\n",
-		"\nRegistry (daemon, doctor, plan, sync):\n",
+		"\nCloud (allocate, daemon, doctor, plan, sync):\n",
+		"\nRegistry (allocate, daemon, doctor, plan, sync):\n",
 		"\nDaemon status (daemon, doctor, status):\n",
 		"\nHost configuration (cleanup, daemon, doctor, plan, sync):\n",
 		"[daemon, doctor, plan, sync only]", // forward-policy
@@ -180,7 +187,7 @@ func TestOptionsListsSharedFlags(t *testing.T) {
 	}
 	_, _, err = execute(t, nil, "options", "sink")
 	var ue usageError
-	if !errors.As(err, &ue) || err.Error() != `command "sink" is unknown: expected one of cleanup, completion, daemon, doctor, options, plan, status, sync, version` {
+	if !errors.As(err, &ue) || err.Error() != `command "sink" is unknown: expected one of allocate, cleanup, completion, daemon, doctor, options, plan, status, sync, version` {
 		t.Errorf("options sink: %v", err)
 	}
 }
@@ -214,7 +221,7 @@ func TestConfigKeysOfOtherCommands(t *testing.T) {
 // naming the commands that do.
 func TestFlagOfAnotherCommand(t *testing.T) {
 	_, _, err := execute(t, nil, "status", "--provider", "aws")
-	want := "unknown flag: --provider (vpcroute status does not take it; it is a flag of daemon, doctor, plan, sync)"
+	want := "unknown flag: --provider (vpcroute status does not take it; it is a flag of allocate, daemon, doctor, plan, sync)"
 	var ue usageError
 	if !errors.As(err, &ue) || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)

@@ -198,6 +198,7 @@ func (s *simProc) vpcroute(t *testing.T, instance string, env []string, args ...
 // its environment.
 func runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	testsupport.SkipIfShort(t, "runs the vpcroute binary")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "vpcroute"), args...)

@@ -56,6 +56,7 @@ func newRootCommandWith(reg *cloud.Registry, stdout, stderr io.Writer, lookupEnv
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{flagError(cmd, err)} })
 	root.AddCommand(
 		newSyncCommand(o, shared),
+		newAllocateCommand(o, shared),
 		newPlanCommand(o, shared),
 		newCleanupCommand(o, shared),
 		newDaemonCommand(o, shared),

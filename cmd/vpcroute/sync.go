@@ -77,6 +77,10 @@ func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 		}
 	}
 	err = reconciler.ApplyHost(ctx, prep.provider, plan, o.Timeout)
+	if err == nil && o.Remove && len(o.EtcdEndpoints) > 0 {
+		// Its routes are gone: the subnet may go to another host now.
+		err = releaseSubnetLease(ctx, o, plan.Self.ID, log)
+	}
 	ch := plan.Changes
 	fmt.Fprintf(stdout, "%s: instance %s, subnets %v: created %d, deleted %d, in sync %d, in %d tables (%.1fs)\n",
 		verb(o.Remove, err), plan.Self.ID, plan.Subnets, len(ch.Create), len(ch.Delete), len(ch.InSync),
@@ -102,9 +106,7 @@ func verb(remove bool, err error) string {
 // syncRegistry writes (or, with --remove, deletes) this host's record in
 // the registry, keeping the claim times of an existing record.
 func syncRegistry(ctx context.Context, o *options, plan reconciler.HostPlan, log *zap.Logger) error {
-	ro := o.registryOptions()
-	ro.Logger = log.Named("registry")
-	reg, err := registry.Open(ctx, ro)
+	reg, err := openRegistry(ctx, o, log)
 	if err != nil {
 		return err
 	}
@@ -138,4 +140,29 @@ func syncRegistry(ctx context.Context, o *options, plan reconciler.HostPlan, log
 		return fmt.Errorf("register %s: %w", plan.Self.ID, err)
 	}
 	return nil
+}
+
+// releaseSubnetLease gives up this host's subnet lease (`vpcroute allocate`
+// with etcd), once its routes are deleted.
+func releaseSubnetLease(ctx context.Context, o *options, instance string, log *zap.Logger) error {
+	reg, err := openRegistry(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = reg.Close() }() // done with it either way
+	p, err := reg.ReleaseSubnet(ctx, instance)
+	if err != nil {
+		return err
+	}
+	if p.IsValid() {
+		log.Info("released this host's subnet lease", zap.Stringer("subnet", p))
+	}
+	return nil
+}
+
+// openRegistry connects to the configured etcd, logging under "registry".
+func openRegistry(ctx context.Context, o *options, log *zap.Logger) (*registry.Registry, error) {
+	ro := o.registryOptions()
+	ro.Logger = log.Named("registry")
+	return registry.Open(ctx, ro)
 }
