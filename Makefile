@@ -4,7 +4,9 @@
 GO          ?= go
 BIN         ?= bin
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X main.version=$(VERSION)
+COMMIT      := $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE  := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+LDFLAGS     := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages the tests and the demo run for real.
 DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server
