@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/vpcroute/vpcroute/internal/gobuild"
@@ -59,11 +60,25 @@ func mainErr(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		if changes != "" {
-			return fmt.Errorf("the work tree has uncommitted changes, so the release would not be commit %s (commit them, or pass -allow-dirty for a trial build):\n%s", o.Commit, changes)
+			return fmt.Errorf("the work tree has uncommitted changes (%s), so the release would not be commit %s: commit them, or pass -allow-dirty for a trial build", summarize(changes), o.Commit)
 		}
 	}
 	if !filepath.IsAbs(o.OutDir) {
 		o.OutDir = filepath.Join(wd, o.OutDir)
 	}
 	return run(ctx, moduleDir, o, stdout)
+}
+
+// summarize puts git status --porcelain's lines on one line, the first
+// few of them.
+func summarize(porcelain string) string {
+	lines := strings.Split(porcelain, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	const most = 5
+	if len(lines) > most {
+		return strings.Join(lines[:most], "; ") + fmt.Sprintf("; and %d more", len(lines)-most)
+	}
+	return strings.Join(lines, "; ")
 }
