@@ -18,7 +18,7 @@ SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages the tests and the demo run for real.
-DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server
+DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server systemd curl
 # iptables, ip, nsenter and dockerd live in sbin, which some shells leave out.
 export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
