@@ -28,8 +28,10 @@ export AWS_EC2_METADATA_DISABLED := true
 
 all: build
 
+# Static and without file system paths, like a release binary (and sharing
+# its compiled packages).
 build:
-	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/vpcroute ./cmd/vpcroute-sim
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/vpcroute ./cmd/vpcroute-sim
 
 install: build
 	install -D -m 0755 $(BIN)/vpcroute $(DESTDIR)$(PREFIX)/bin/vpcroute

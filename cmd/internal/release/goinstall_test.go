@@ -17,8 +17,8 @@ import (
 const modulePath = "github.com/vpcroute/vpcroute"
 
 // TestGoInstallReportsItsModuleVersion publishes this checkout as a
-// pseudo-version on a file:// module proxy and runs `go install
-// github.com/vpcroute/vpcroute/cmd/vpcroute@latest` from it, as a user
+// pseudo-version on a file:// module proxy and runs `go install -tags
+// grpcnotrace github.com/vpcroute/vpcroute/cmd/vpcroute@latest` from it, as a user
 // would from the public proxy: the install must work (no replace
 // directive in go.mod), and `vpcroute version` must report the module
 // version, commit and time from the build information, with nothing
@@ -70,13 +70,15 @@ func TestGoInstallReportsItsModuleVersion(t *testing.T) {
 	gomodcache := strings.TrimSpace(command(t, "go", "env", "GOMODCACHE"))
 	t.Cleanup(func() { forgetModule(gomodcache, version) })
 	bin := t.TempDir()
-	cmd := exec.Command("go", "install", modulePath+"/cmd/vpcroute@latest")
+	// The README's command. CGO_ENABLED=0 and -trimpath let it reuse the
+	// packages the release build compiled.
+	cmd := exec.Command("go", "install", "-tags", strings.Join(releaseTags, ","), modulePath+"/cmd/vpcroute@latest")
 	cmd.Env = append(os.Environ(),
 		"GOBIN="+bin,
 		// This module from the test's proxy; its dependencies from the
 		// module cache or the usual proxy, checked against its go.sum.
 		"GOPROXY=file://"+proxy+","+strings.TrimSpace(command(t, "go", "env", "GOPROXY")),
-		"GONOSUMDB="+modulePath, "GOFLAGS=", "GOTOOLCHAIN=local")
+		"GONOSUMDB="+modulePath, "GOFLAGS=-trimpath", "CGO_ENABLED=0", "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go install %s/cmd/vpcroute@latest: %v\n%s", modulePath, err, out)
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,11 +21,13 @@ import (
 // testVersion is the version the tests release.
 const testVersion = "9.8.7"
 
-// The release the tests share: building one takes a link of the whole
-// binary, so it is built once, for this machine's architecture.
+// The release the tests share: building one links the whole binary, so
+// it is built once, for this machine's architecture, by the release
+// command itself (built without -race: under the detector, compressing
+// the artifacts alone takes a minute).
 var shared struct {
 	once sync.Once
-	dir  string
+	dir  string // holds the release command and dist/
 	opts options
 	err  error
 }
@@ -56,17 +58,8 @@ func findModuleRoot() (string, error) {
 	return gobuild.ModuleDir(context.Background(), wd)
 }
 
-// testOptions are the options `make release VERSION=9.8.7` would get for
-// this checkout, for the host's architecture, into out.
-func testOptions(t *testing.T, out string) options {
-	t.Helper()
-	o, err := releaseOptions(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
+// releaseOptions are the options `make release VERSION=9.8.7` gets for this
+// checkout, for the host's architecture, into out.
 func releaseOptions(out string) (options, error) {
 	mod, err := findModuleRoot()
 	if err != nil {
@@ -76,6 +69,25 @@ func releaseOptions(out string) (options, error) {
 	ctx := context.Background()
 	raw := rawOptions{version: testVersion, outDir: out, arches: runtime.GOARCH, maintainer: "vpcroute developers", allowDirty: true}
 	return raw.validate(func() (string, error) { return git.head(ctx) }, func() (string, error) { return git.headTime(ctx) })
+}
+
+// runRelease runs the release command as make release would, into out,
+// and returns the options it was given.
+func runRelease(out string) (options, error) {
+	o, err := releaseOptions(out)
+	if err != nil {
+		return o, err
+	}
+	mod, err := findModuleRoot()
+	if err != nil {
+		return o, err
+	}
+	cmd := exec.Command(filepath.Join(shared.dir, "release"), "-version", testVersion, "-arch", runtime.GOARCH, "-allow-dirty", "-out", out)
+	cmd.Dir = mod
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return o, fmt.Errorf("release: %w\n%s", err, b)
+	}
+	return o, nil
 }
 
 // builtRelease builds the shared release once and returns its directory.
@@ -92,14 +104,15 @@ func builtRelease(t *testing.T) (string, options) {
 		if shared.err != nil {
 			return
 		}
-		var mod string
-		if mod, shared.err = findModuleRoot(); shared.err != nil {
+		mod, err := findModuleRoot()
+		if err != nil {
+			shared.err = err
 			return
 		}
-		if shared.opts, shared.err = releaseOptions(filepath.Join(shared.dir, "dist")); shared.err != nil {
+		if shared.err = gobuild.Build(context.Background(), mod, shared.dir, gobuild.Options{}, "./cmd/internal/release"); shared.err != nil {
 			return
 		}
-		shared.err = run(context.Background(), mod, shared.opts, io.Discard)
+		shared.opts, shared.err = runRelease(filepath.Join(shared.dir, "dist"))
 	})
 	if shared.err != nil {
 		t.Fatalf("release build: %v", shared.err)
@@ -248,7 +261,7 @@ func TestTarballLayout(t *testing.T) {
 func TestReleaseIsReproducible(t *testing.T) {
 	dist, _ := builtRelease(t)
 	second := filepath.Join(t.TempDir(), "dist")
-	if err := run(context.Background(), moduleRoot(t), testOptions(t, second), io.Discard); err != nil {
+	if _, err := runRelease(second); err != nil {
 		t.Fatal(err)
 	}
 	a, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
@@ -263,4 +276,37 @@ func TestReleaseIsReproducible(t *testing.T) {
 		t.Errorf("two builds of one commit differ:\nfirst:\n%s\nsecond:\n%s", a, b)
 	}
 	t.Logf("two builds, same SHA256SUMS:\n%s", a)
+}
+
+// TestReleaseRefusesBadInput runs the command with input make release
+// could pass it: one line naming the value, nothing written.
+func TestReleaseRefusesBadInput(t *testing.T) {
+	builtRelease(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-version", "212ad5e-dirty"}, `release: version "212ad5e-dirty" is invalid: expected x.y.z`},
+		{[]string{"-version", "1.0.0", "-arch", "386"}, `release: arch "386" is invalid: expected one of amd64, arm64`},
+	} {
+		out := filepath.Join(t.TempDir(), "dist")
+		cmd := exec.Command(filepath.Join(shared.dir, "release"), append(c.args, "-out", out)...)
+		cmd.Dir = moduleRoot(t)
+		b, err := cmd.CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(b), c.want) || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("release %q: %v, output %q; want one line starting %q", c.args, err, b, c.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("release %q created %s", c.args, out)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	if got := summarize(" M Makefile\n?? new.go"); got != "M Makefile; ?? new.go" {
+		t.Errorf("summarize = %q", got)
+	}
+	if got := summarize("a\nb\nc\nd\ne\nf\ng"); got != "a; b; c; d; e; and 2 more" {
+		t.Errorf("summarize = %q", got)
+	}
 }
