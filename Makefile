@@ -4,21 +4,51 @@
 GO          ?= go
 BIN         ?= bin
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X main.version=$(VERSION)
+COMMIT      := $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE  := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+LDFLAGS     := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+# grpcnotrace keeps grpc's x/net/trace (html/template) out of the binary;
+# with it the linker could not drop unused SDK code (README, Install).
+TAGS        := grpcnotrace
+# make install: the binary in $(PREFIX)/bin, the unit where systemd looks
+# for locally installed ones, the example config only if none exists.
+PREFIX      ?= /usr/local
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages the tests and the demo run for real.
-DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server
+DEB_PACKAGES := docker.io iptables busybox-static iproute2 tcpdump etcd-server systemd curl
 # iptables, ip, nsenter and dockerd live in sbin, which some shells leave out.
 export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build test unit lint deps demo bench mutants faults clean
+.PHONY: all build install release test unit lint deps demo bench mutants faults clean
 
 all: build
 
+# Static and without file system paths, like a release binary (and sharing
+# its compiled packages).
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/vpcroute ./cmd/vpcroute-sim
+
+install: build
+	install -D -m 0755 $(BIN)/vpcroute $(DESTDIR)$(PREFIX)/bin/vpcroute
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|^ExecStart=/usr/local/bin/vpcroute |ExecStart=$(PREFIX)/bin/vpcroute |' deploy/vpcroute.service > $(DESTDIR)$(UNITDIR)/vpcroute.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vpcroute.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml"; \
+	else \
+		install -D -m 0600 deploy/config.example.yaml $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml; \
+	fi
+
+# release builds dist/: tarball and .deb for amd64 and arm64, SHA256SUMS;
+# static, stripped and reproducible (cmd/internal/release). It publishes
+# nothing. VERSION must be x.y.z: make release VERSION=1.4.0
+release:
+	$(GO) run ./cmd/internal/release -version $(VERSION) -out dist
 
 # deps installs the Debian packages the real-component tests need. It never
 # starts a daemon in the root network namespace: policy-rc.d forbids it.
@@ -82,4 +112,4 @@ mutants:
 	$(GO) run ./cmd/internal/mutants
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -15,9 +15,6 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // newRootCommand builds the command tree. Output and the environment are
 // passed in so tests run it in-process without global state.
 func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -209,16 +206,4 @@ func newLoggerTo(o *options, out zapcore.WriteSyncer) (*zap.Logger, error) {
 	}
 	sink := redactingSink{out}
 	return zap.New(zapcore.NewCore(enc, sink, level), zap.ErrorOutput(sink)), nil
-}
-
-func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "vpcroute %s\n", version)
-			return err
-		},
-	}
 }

@@ -1,11 +1,12 @@
 // Package gobuild builds this module's commands with the go tool: the lab
-// demo runs what it builds, and the tests that run vpcroute and
-// vpcroute-sim as processes build them the same way.
+// demo runs what it builds, the tests that run vpcroute and vpcroute-sim as
+// processes build them the same way, and so does the release builder.
 package gobuild
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,15 @@ type Options struct {
 	// Race builds with the race detector: a test binary built with -race
 	// runs the processes it starts with it too.
 	Race bool
+	// Trimpath leaves file system paths out of the binary (-trimpath).
+	Trimpath bool
+	// Tags are build tags (-tags).
+	Tags []string
+	// LDFlags are the linker's flags (-ldflags).
+	LDFlags string
+	// Env is added to the go tool's environment, after the process's own
+	// (GOOS=linux, CGO_ENABLED=0).
+	Env []string
 }
 
 // Args are the go tool's arguments for building pkgs into outDir.
@@ -40,6 +50,15 @@ func (o Options) Args(outDir string, pkgs ...string) []string {
 	args := []string{"build"}
 	if o.Race {
 		args = append(args, "-race")
+	}
+	if o.Trimpath {
+		args = append(args, "-trimpath")
+	}
+	if len(o.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(o.Tags, ","))
+	}
+	if o.LDFlags != "" {
+		args = append(args, "-ldflags", o.LDFlags)
 	}
 	args = append(args, "-o", outDir+"/")
 	return append(args, pkgs...)
@@ -55,10 +74,21 @@ func Build(ctx context.Context, moduleDir, outDir string, opts Options, pkgs ...
 	args := opts.Args(outDir, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = moduleDir
+	if len(opts.Env) > 0 {
+		cmd.Env = append(os.Environ(), opts.Env...)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("go %s in %s: %w: %s", strings.Join(args, " "), moduleDir, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%sgo %s in %s: %w: %s", envPrefix(opts.Env), strings.Join(args, " "), moduleDir, err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// envPrefix shows the added environment in an error as a shell would.
+func envPrefix(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return strings.Join(env, " ") + " "
 }

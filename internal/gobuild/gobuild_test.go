@@ -16,6 +16,8 @@ func TestArgs(t *testing.T) {
 	}{
 		{Options{}, []string{"build", "-o", "/bin/", "./cmd/a", "./cmd/b"}},
 		{Options{Race: true}, []string{"build", "-race", "-o", "/bin/", "./cmd/a", "./cmd/b"}},
+		{Options{Trimpath: true, Tags: []string{"a", "b"}, LDFlags: "-s -w", Env: []string{"GOOS=linux"}},
+			[]string{"build", "-trimpath", "-tags", "a,b", "-ldflags", "-s -w", "-o", "/bin/", "./cmd/a", "./cmd/b"}},
 	} {
 		if got := tc.opts.Args("/bin", "./cmd/a", "./cmd/b"); !slices.Equal(got, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc.opts, got, tc.want)
@@ -38,6 +40,11 @@ func TestModuleDirAndErrors(t *testing.T) {
 	err = Build(ctx, mod, t.TempDir(), Options{}, "./no/such/package")
 	if err == nil || !strings.Contains(err.Error(), "go build -o") || !strings.Contains(err.Error(), "no/such/package") {
 		t.Errorf("Build of a missing package: %v", err)
+	}
+	// The added environment reaches the go tool, and its error names it.
+	err = Build(ctx, mod, t.TempDir(), Options{Env: []string{"GOOS=plan10"}}, "./internal/gobuild")
+	if err == nil || !strings.Contains(err.Error(), "GOOS=plan10 go build") || !strings.Contains(err.Error(), "plan10") {
+		t.Errorf("Build with GOOS=plan10: %v", err)
 	}
 }
 
