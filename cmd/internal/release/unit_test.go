@@ -74,9 +74,10 @@ func TestUnitIsHardened(t *testing.T) {
 		"\nProtectSystem=strict\n",
 		"\nReadWritePaths=/proc/sys/net/ipv4 ",
 		"\nRuntimeDirectory=vpcroute\n",
+		"\nStateDirectory=vpcroute\n", // --cache-dir: the VPC saved for the next boot
 		"\nSystemCallFilter=@system-service\n",
 		"\nRestartPreventExitStatus=2\n",
-		"\nTimeoutStartSec=6min\n",
+		"\nTimeoutStartSec=90s\n",
 		"\nExecStart=" + sourceBinary + " daemon --config /etc/vpcroute/config.yaml\n",
 	} {
 		if !strings.Contains(string(body), want) {
