@@ -41,6 +41,23 @@ var actionParams = map[string][]string{
 		"NewNextHopId", "NewNextHopType", "DryRun"},
 	"DescribeRouteEntryList": {"RouteTableId", "RouteEntryId", "DestinationCidrBlock", "DestCidrBlockList.N",
 		"RouteEntryName", "RouteEntryType", "IpVersion", "NextHopId", "NextHopType", "ServiceType", "MaxResult", "NextToken"},
+	// The describe calls' lists are the request fields of the SDK's types
+	// (services/vpc DescribeVpcsRequest, DescribeVSwitchesRequest,
+	// DescribeRouteTableListRequest; services/ecs DescribeInstancesRequest),
+	// which match the API references' parameter tables.
+	"DescribeVpcs": {"VpcId", "VpcName", "VpcOwnerId", "IsDefault", "EnableIpv6", "DhcpOptionsSetId", "AdvancedFeature",
+		"ResourceGroupId", "Tag.N.Key", "Tag.N.Value", "PageNumber", "PageSize", "DryRun"},
+	"DescribeVSwitches": {"VpcId", "VSwitchId", "VSwitchName", "VSwitchOwnerId", "ZoneId", "RouteTableId", "IsDefault",
+		"EnableIpv6", "ResourceGroupId", "Tag.N.Key", "Tag.N.Value", "PageNumber", "PageSize", "DryRun"},
+	"DescribeRouteTableList": {"VpcId", "RouterId", "RouterType", "RouteTableId", "RouteTableName", "RouteTableType",
+		"ResourceGroupId", "Tag.N.Key", "Tag.N.Value", "PageNumber", "PageSize"},
+	"DescribeInstances": {"InstanceIds", "InstanceName", "InstanceNetworkType", "InstanceType", "InstanceTypeFamily",
+		"InstanceChargeType", "InternetChargeType", "Status", "ImageId", "VpcId", "VSwitchId", "ZoneId", "SecurityGroupId",
+		"PrivateIpAddresses", "InnerIpAddresses", "PublicIpAddresses", "EipAddresses", "RdmaIpAddresses", "Ipv6Address.N",
+		"HpcClusterId", "KeyPairName", "LockReason", "DeviceAvailable", "IoOptimized", "NeedSaleCycle",
+		"AdditionalAttributes.N", "HttpEndpoint", "HttpTokens", "HttpPutResponseHopLimit", "ResourceGroupId",
+		"Tag.N.Key", "Tag.N.Value", "Filter.N.Key", "Filter.N.Value", "PageNumber", "PageSize", "MaxResults", "NextToken",
+		"DryRun"},
 }
 
 // checkParams refuses a parameter the action does not take, and a dry run,

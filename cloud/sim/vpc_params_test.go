@@ -124,3 +124,33 @@ func TestIndexless(t *testing.T) {
 		}
 	}
 }
+
+// The describe calls vpcroute makes take their documented parameters only:
+// a misspelt filter (which the real API would likely ignore, widening the
+// answer) is refused, and the documented one works.
+func TestDescribeCallsRefuseUnknownParameters(t *testing.T) {
+	ts := start(t)
+	c := vpcClient(t)
+	vpcs := at(ts, vpc.CreateDescribeVpcsRequest())
+	vpcs.GetQueryParams()["VpcIds"] = "vpc-lab"
+	_, err := c.DescribeVpcs(vpcs)
+	se := wantServerError(t, err, 400, CodeInvalidParameter)
+	if !strings.Contains(se.Message(), "VpcIds is not a parameter of DescribeVpcs") {
+		t.Errorf("message = %q", se.Message())
+	}
+	vsw := at(ts, vpc.CreateDescribeVSwitchesRequest())
+	vsw.GetQueryParams()["VpcID"] = "vpc-lab"
+	_, err = c.DescribeVSwitches(vsw)
+	wantServerError(t, err, 400, CodeInvalidParameter)
+	tables := at(ts, vpc.CreateDescribeRouteTableListRequest())
+	tables.GetQueryParams()["RouteTableIds"] = testTable
+	_, err = c.DescribeRouteTableList(tables)
+	wantServerError(t, err, 400, CodeInvalidParameter)
+
+	ok := at(ts, vpc.CreateDescribeVSwitchesRequest())
+	ok.VpcId = "vpc-lab"
+	ok.PageSize = requests.NewInteger(50)
+	if _, err := c.DescribeVSwitches(ok); err != nil {
+		t.Fatalf("documented parameters refused: %v", err)
+	}
+}
