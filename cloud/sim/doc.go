@@ -92,8 +92,10 @@
 //     hop (OperationUnsupported.ModifyNextHop) and ECMP next hops
 //     (OperationUnsupported.NextHopList) are refused with the simulator's
 //     own codes: the real API serves both, so no documented code applies.
-//   - Parameters: the route-entry actions and DescribeRouteEntryList take
-//     the parameters of the API reference only (vpc_params.go), else 400
+//   - Parameters: the route-entry actions, DescribeRouteEntryList,
+//     DescribeVpcs, DescribeVSwitches, DescribeRouteTableList and ECS
+//     DescribeInstances take the parameters of the API reference only
+//     (vpc_params.go), else 400
 //     InvalidParameter naming the parameter. The reference does not say
 //     what the real API does with an unknown one; refusing it keeps a
 //     misspelt field from passing here and being dropped there. So the
