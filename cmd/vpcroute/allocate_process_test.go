@@ -92,6 +92,8 @@ func TestAllocateRefusals(t *testing.T) {
 			[]string{"bip 10.9.0.1/24 (subnet 10.9.0.0/24) overlaps 10.9.0.0/24, routed to VpnGateway/vpn-office in vtb-lab", "--force"}},
 		{"bip in the VPC", `{"bip": "192.168.5.1/24"}`, "192.0.0.0/8", 1,
 			[]string{"bip 192.168.5.1/24 (subnet 192.168.5.0/24) overlaps the VPC CIDR 192.168.0.0/16"}},
+		{"bip in the VPC, outside the cluster", `{"bip": "192.168.1.1/24"}`, "10.0.0.0/8", 1,
+			[]string{"bip 192.168.1.1/24 (subnet 192.168.1.0/24) overlaps the VPC CIDR 192.168.0.0/16"}},
 		{"bip outside the cluster", `{"bip": "172.17.0.1/16"}`, "10.0.0.0/8", 1,
 			[]string{"(subnet 172.17.0.0/16) outside the cluster CIDR 10.0.0.0/8"}},
 		{"cluster CIDR containing the VPC is too small", `{}`, "192.0.0.0/8", 2,
