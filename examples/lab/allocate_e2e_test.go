@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vpcroute/vpcroute/examples/lab"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
 // TestAllocateLeasedDistinctSubnets: the e2e lab's hosts booted together,
@@ -52,7 +53,7 @@ func TestAllocateLeasedDistinctSubnets(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &lease); err != nil || lease.Instance != h.InstanceID || lease.Subnet != h.Subnet {
 			t.Errorf("%s: lease %s (%v), want %s held by %s", h.Name, raw, err, h.Subnet, h.InstanceID)
 		}
-		cfg := readFile(t, h.DockerConfig())
+		cfg := testsupport.ReadFile(t, h.DockerConfig())
 		if !strings.Contains(cfg, `"log-driver": "json-file"`) {
 			t.Errorf("%s: daemon.json lost the operator's key: %s", h.Name, cfg)
 		}
@@ -84,12 +85,12 @@ func TestAllocateLeasedDistinctSubnets(t *testing.T) {
 	}
 
 	h := hosts[0]
-	before := readFile(t, h.DockerConfig())
+	before := testsupport.ReadFile(t, h.DockerConfig())
 	out, err := l.Allocate(ctx, h, h.DockerConfig())
 	if err != nil || !strings.Contains(out, "kept "+h.Subnet.String()) || !strings.Contains(out, "unchanged") {
 		t.Errorf("second allocate on %s: %q, %v; want kept %s, unchanged", h.Name, out, err, h.Subnet)
 	}
-	if after := readFile(t, h.DockerConfig()); after != before {
+	if after := testsupport.ReadFile(t, h.DockerConfig()); after != before {
 		t.Errorf("second allocate on %s changed daemon.json:\n%s\nwant\n%s", h.Name, after, before)
 	}
 }
@@ -118,7 +119,7 @@ func TestAllocateRefusesBipInsideVPC(t *testing.T) {
 			t.Errorf("refusal %q does not name %s", msg, want)
 		}
 	}
-	if got := readFile(t, path); got != preset {
+	if got := testsupport.ReadFile(t, path); got != preset {
 		t.Errorf("refused allocate changed daemon.json to %q", got)
 	}
 	if _, err := os.Stat(path + ".vpcroute-backup"); !os.IsNotExist(err) {
@@ -133,19 +134,10 @@ func TestAllocateRefusesBipInsideVPC(t *testing.T) {
 	if err != nil || bip.Masked() != h.Subnet {
 		t.Errorf("allocate --force wrote bip %s (%v), want one in %s's subnet %s; said %q", bip, err, h.Name, h.Subnet, out)
 	}
-	if got := readFile(t, path); !strings.Contains(got, `"log-driver": "json-file"`) {
+	if got := testsupport.ReadFile(t, path); !strings.Contains(got, `"log-driver": "json-file"`) {
 		t.Errorf("allocate --force lost the operator's key: %s", got)
 	}
-	if got := readFile(t, path+".vpcroute-backup"); got != preset {
+	if got := testsupport.ReadFile(t, path+".vpcroute-backup"); got != preset {
 		t.Errorf("backup holds %q, want the file before --force", got)
 	}
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
