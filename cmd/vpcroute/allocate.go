@@ -196,17 +196,19 @@ func readAllocation(ctx context.Context, o *options, p parsed, bits int, log *za
 	return a, nil
 }
 
-// conflict names the first range that subnet may not take: outside the
-// cluster CIDR, or overlapping one of taken or others (leased to other
-// hosts). "" when it is free.
+// conflict names the first range that subnet may not take: overlapping
+// one of taken, outside the cluster CIDR, or overlapping others (leased to
+// other hosts). "" when it is free. The VPC and vswitch come first: a bip
+// inside the VPC is outside the cluster CIDR too, but the overlap is what
+// breaks the host, so that is the range to name.
 func (a allocation) conflict(subnet netip.Prefix, others []netip.Prefix) string {
-	if !a.space.Cluster.Contains(subnet.Addr()) || subnet.Bits() < a.space.Cluster.Bits() {
-		return "outside the cluster CIDR " + a.space.Cluster.String()
-	}
 	for _, t := range a.taken {
 		if t.cidr.Overlaps(subnet) {
 			return "overlaps " + t.what
 		}
+	}
+	if !a.space.Cluster.Contains(subnet.Addr()) || subnet.Bits() < a.space.Cluster.Bits() {
+		return "outside the cluster CIDR " + a.space.Cluster.String()
 	}
 	if o, hit := allocate.Overlapping(subnet, others); hit {
 		return "overlaps " + o.String() + ", leased to another host"

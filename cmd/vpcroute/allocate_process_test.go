@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler/registry"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 )
@@ -29,15 +30,6 @@ func daemonJSON(t *testing.T, content string, mode os.FileMode) string {
 	return path
 }
 
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestAllocateDerived: i-aaa (192.168.1.196 in the VPC 192.168.0.0/16)
 // gets 10.1.196.0/24 from the cluster CIDR 10.0.0.0/8, written as its bip
 // with every other key kept; a second run writes nothing.
@@ -51,10 +43,10 @@ func TestAllocateDerived(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
 	}
 	want := "{\n  \"log-driver\": \"journald\",\n  \"mtu\": 1450,\n  \"bip\": \"10.1.196.1/24\"\n}\n"
-	if got := readFile(t, path); got != want {
+	if got := testsupport.ReadFile(t, path); got != want {
 		t.Errorf("daemon.json = %q, want %q", got, want)
 	}
-	if got := readFile(t, path+".vpcroute-backup"); got != orig {
+	if got := testsupport.ReadFile(t, path+".vpcroute-backup"); got != orig {
 		t.Errorf("backup = %q, want the previous file", got)
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
@@ -66,10 +58,10 @@ func TestAllocateDerived(t *testing.T) {
 		t.Fatalf("second run: exit %d: %s %s", r.code, r.stdout, r.stderr)
 	}
 	st2, _ := os.Stat(path)
-	if got := readFile(t, path); got != want || !st2.ModTime().Equal(st1.ModTime()) {
+	if got := testsupport.ReadFile(t, path); got != want || !st2.ModTime().Equal(st1.ModTime()) {
 		t.Errorf("second run rewrote daemon.json: %q", got)
 	}
-	if got := readFile(t, path+".vpcroute-backup"); got != orig {
+	if got := testsupport.ReadFile(t, path+".vpcroute-backup"); got != orig {
 		t.Errorf("second run rewrote the backup: %q", got)
 	}
 	if w := s.stats(t).Writes; w != 0 {
@@ -92,6 +84,8 @@ func TestAllocateRefusals(t *testing.T) {
 			[]string{"bip 10.9.0.1/24 (subnet 10.9.0.0/24) overlaps 10.9.0.0/24, routed to VpnGateway/vpn-office in vtb-lab", "--force"}},
 		{"bip in the VPC", `{"bip": "192.168.5.1/24"}`, "192.0.0.0/8", 1,
 			[]string{"bip 192.168.5.1/24 (subnet 192.168.5.0/24) overlaps the VPC CIDR 192.168.0.0/16"}},
+		{"bip in the VPC, outside the cluster", `{"bip": "192.168.1.1/24"}`, "10.0.0.0/8", 1,
+			[]string{"bip 192.168.1.1/24 (subnet 192.168.1.0/24) overlaps the VPC CIDR 192.168.0.0/16"}},
 		{"bip outside the cluster", `{"bip": "172.17.0.1/16"}`, "10.0.0.0/8", 1,
 			[]string{"(subnet 172.17.0.0/16) outside the cluster CIDR 10.0.0.0/8"}},
 		{"cluster CIDR containing the VPC is too small", `{}`, "192.0.0.0/8", 2,
@@ -118,7 +112,7 @@ func TestAllocateRefusals(t *testing.T) {
 			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
 				t.Errorf("stderr is %d lines: %s", n+1, r.stderr)
 			}
-			if got := readFile(t, path); got != tt.content {
+			if got := testsupport.ReadFile(t, path); got != tt.content {
 				t.Errorf("daemon.json changed: %q", got)
 			}
 			if _, err := os.Stat(path + ".vpcroute-backup"); err == nil {
@@ -130,8 +124,8 @@ func TestAllocateRefusals(t *testing.T) {
 	// --force replaces the overlapping bip with this host's own subnet.
 	path := daemonJSON(t, `{"bip": "10.9.0.1/24"}`, 0o644)
 	r := s.vpcroute(t, "i-aaa", nil, "allocate", "--cluster-cidr", "10.0.0.0/8", "--docker-config", path, "--force")
-	if r.code != 0 || readFile(t, path) != `{"bip": "10.1.196.1/24"}` {
-		t.Errorf("--force: exit %d, %q: %s", r.code, readFile(t, path), r.stderr)
+	if r.code != 0 || testsupport.ReadFile(t, path) != `{"bip": "10.1.196.1/24"}` {
+		t.Errorf("--force: exit %d, %q: %s", r.code, testsupport.ReadFile(t, path), r.stderr)
 	}
 
 	// Another host routes what i-aaa would derive: refused, named.
@@ -141,7 +135,7 @@ func TestAllocateRefusals(t *testing.T) {
 	path = daemonJSON(t, "{}", 0o644)
 	r = s.vpcroute(t, "i-aaa", nil, "allocate", "--cluster-cidr", "10.0.0.0/8", "--docker-config", path)
 	if r.code != 1 || !strings.Contains(r.stderr, "derived subnet 10.1.196.0/24 for 192.168.1.196 overlaps 10.1.196.0/24, routed to Instance/i-bbb") ||
-		readFile(t, path) != "{}" {
+		testsupport.ReadFile(t, path) != "{}" {
 		t.Errorf("derived subnet held by another host: exit %d: %s", r.code, r.stderr)
 	}
 }
@@ -169,7 +163,7 @@ func TestAllocateLeased(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "(leased)") {
 			t.Fatalf("%s: exit %d: %s %s", id, r.code, r.stdout, r.stderr)
 		}
-		bips[id] = readFile(t, paths[id])
+		bips[id] = testsupport.ReadFile(t, paths[id])
 	}
 	if bips["i-aaa"] == bips["i-bbb"] || bips["i-h3"] != `{"bip": "10.77.0.1/24"}` {
 		t.Fatalf("bips %v", bips)
@@ -200,8 +194,8 @@ func TestAllocateLeased(t *testing.T) {
 	if err := os.Remove(paths["i-aaa"]); err != nil {
 		t.Fatal(err)
 	}
-	if r := alloc("i-aaa", paths["i-aaa"]); r.code != 0 || readFile(t, paths["i-aaa"]) != bips["i-aaa"] {
-		t.Fatalf("i-aaa again: exit %d, %q, want %q: %s", r.code, readFile(t, paths["i-aaa"]), bips["i-aaa"], r.stderr)
+	if r := alloc("i-aaa", paths["i-aaa"]); r.code != 0 || testsupport.ReadFile(t, paths["i-aaa"]) != bips["i-aaa"] {
+		t.Fatalf("i-aaa again: exit %d, %q, want %q: %s", r.code, testsupport.ReadFile(t, paths["i-aaa"]), bips["i-aaa"], r.stderr)
 	}
 	// Another host's bip that overlaps a lease is refused.
 	clash := daemonJSON(t, `{"bip": "10.77.0.129/25"}`, 0o644)
@@ -217,7 +211,7 @@ func TestAllocateLeased(t *testing.T) {
 	if _, ok := after["i-h3"]; ok || len(after) != 2 {
 		t.Errorf("leases after i-h3's sync --remove: %v", after)
 	}
-	if r := alloc("i-h4", clash); r.code != 0 || !bytes.Contains([]byte(readFile(t, clash)), []byte("10.77.0.129/25")) {
+	if r := alloc("i-h4", clash); r.code != 0 || !bytes.Contains([]byte(testsupport.ReadFile(t, clash)), []byte("10.77.0.129/25")) {
 		t.Errorf("i-h4 once the subnet is released: exit %d: %s", r.code, r.stderr)
 	}
 }
@@ -239,8 +233,8 @@ func TestAllocateKeepsBIPWhenCloudIsDown(t *testing.T) {
 		path := daemonJSON(t, tt.content, 0o644)
 		r := s.vpcroute(t, "i-aaa", nil, "allocate", "--cluster-cidr", "10.0.0.0/8", "--docker-config", path,
 			"--timeout", "20s", "--cloud-retry-timeout", "1s")
-		if r.code != tt.code || !strings.Contains(r.stdout, tt.want) || readFile(t, path) != tt.content {
-			t.Errorf("%s: exit %d, stdout %q, file %q: %s", tt.content, r.code, r.stdout, readFile(t, path), r.stderr)
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.want) || testsupport.ReadFile(t, path) != tt.content {
+			t.Errorf("%s: exit %d, stdout %q, file %q: %s", tt.content, r.code, r.stdout, testsupport.ReadFile(t, path), r.stderr)
 		}
 	}
 }

@@ -41,6 +41,10 @@ type Config struct {
 	// on the vswitch, at EtcdEndpoint, for `vpcroute daemon`'s registry and
 	// leader election. It needs BinDir (daemons need the simulator).
 	Etcd bool
+	// Allocator is the --allocator every host's `vpcroute allocate` gets at
+	// boot: "derived" or "leased"; empty leaves vpcroute's default (leased
+	// with Etcd, derived without).
+	Allocator string
 	// Daemon holds the timings StartDaemon gives `vpcroute daemon`; zero
 	// fields take the lab's short demo defaults (see DaemonConfig).
 	Daemon DaemonConfig
@@ -120,6 +124,15 @@ func (c Config) Validate() error {
 	}
 	if c.Etcd && c.BinDir == "" {
 		return fmt.Errorf("etcd: true with an empty bin dir (want a bin dir: etcd serves the daemons, which need vpcroute and the simulator)")
+	}
+	switch c.Allocator {
+	case "", "derived":
+	case "leased":
+		if !c.Etcd {
+			return fmt.Errorf("allocator: %q without etcd (want derived, or etcd: true for leases)", c.Allocator)
+		}
+	default:
+		return fmt.Errorf("allocator: %q (want derived, leased or empty)", c.Allocator)
 	}
 	if err := c.Daemon.validate(); err != nil {
 		return err

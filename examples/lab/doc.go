@@ -4,11 +4,13 @@
 // The lab is made of network namespaces: one plays the VPC router (a bridge
 // "vsw" as the vswitch, the router's address 192.168.1.253, and a kernel
 // routing table that stands in for the VPC route table) and one per cloud
-// host (192.168.1.196, .197, …), each running its own real dockerd with its
-// own bip (10.0.0.1/24, 10.1.0.1/24, …) and one busybox container.
+// host (192.168.1.196, .197, …), each running its own real dockerd and one
+// busybox container. No host is given a bip: each boots like a real one,
+// `vpcroute allocate` writing its bip into its daemon.json before its
+// dockerd starts (allocate.go).
 // vpcroute-sim runs inside the router namespace: it serves the Alibaba VPC,
 // ECS and metadata APIs on the router's address, and turns every Available
-// route entry into a kernel route there, so an entry "10.1.0.0/24 -> i-bbb"
+// route entry into a kernel route there, so an entry "10.1.197.0/24 -> i-bbb"
 // really moves packets to host B. With Config.Etcd, a real etcd runs there
 // too, on the router's address, as the registry `vpcroute daemon` uses for
 // host records and leader election. vpcroute runs inside each host

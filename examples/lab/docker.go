@@ -25,17 +25,17 @@ type dockerd struct {
 	err    error // Wait's result, valid once exited is closed
 }
 
-// dockerdArgs are the daemon flags for host h: its own bip and every path
-// of its own (data-root, exec-root with containerd's socket, API socket,
-// pidfile) so that several daemons coexist, and an empty config file so the
-// machine's /etc/docker/daemon.json cannot change the lab.
+// dockerdArgs are the daemon flags for host h: every path of its own
+// (data-root, exec-root with containerd's socket, API socket, pidfile) so
+// that several daemons coexist, and its own config file, where `vpcroute
+// allocate` wrote the bip (no --bip flag: dockerd refuses a key given both
+// ways), so the machine's /etc/docker/daemon.json cannot change the lab.
 func dockerdArgs(h *Host) []string {
 	return []string{
-		"--bip", h.Bip.String(),
 		"--data-root", filepath.Join(h.Dir, "data"),
 		"--exec-root", filepath.Join(h.Dir, "exec"),
 		"--pidfile", filepath.Join(h.Dir, "docker.pid"),
-		"--config-file", filepath.Join(h.Dir, "daemon.json"),
+		"--config-file", h.DockerConfig(),
 		"-H", h.DockerHost,
 		"--shutdown-timeout", "2",
 	}
@@ -59,9 +59,6 @@ func dockerdEnv(tmp string) []string {
 // namespace is entered: under `ip netns exec` dockerd fails with "Devices
 // cgroup isn't mounted" because /sys is remounted.
 func (l *Lab) startDockerd(ctx context.Context, h *Host) error {
-	if err := os.WriteFile(filepath.Join(h.Dir, "daemon.json"), []byte("{}\n"), 0o644); err != nil {
-		return fmt.Errorf("dockerd config for %s: %w", h.Name, err)
-	}
 	logf, err := os.OpenFile(h.dockerdLog(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("dockerd log for %s: %w", h.Name, err)

@@ -37,9 +37,10 @@ func (l *Lab) Host(index int) *Host {
 }
 
 // AddHost is a host joining the running lab: a new namespace on the
-// vswitch with the next unused index (its own address, bip, dockerd and
-// container, as Up gives every host), and, when the lab has a simulator, a
-// new instance in the simulated cloud (POST /sim/v1/instances). No vpcroute
+// vswitch with the next unused index and, when the lab has a simulator, a
+// new instance in the simulated cloud (POST /sim/v1/instances); then it
+// boots as Up boots every host (allocate writes its bip, then its dockerd
+// and container start). No vpcroute
 // runs on it yet: start its daemon with StartDaemon. On failure everything
 // of the new host is torn down again.
 func (l *Lab) AddHost(ctx context.Context) (*Host, error) {
@@ -61,16 +62,21 @@ func (l *Lab) AddHost(ctx context.Context) (*Host, error) {
 	return h, nil
 }
 
-// join wires a new host, starts its Docker and registers its instance.
+// join wires a new host, registers its instance (allocate reads it from
+// the cloud) and boots it: allocate, then Docker. When the boot fails the
+// instance is released again.
 func (l *Lab) join(ctx context.Context, h *Host) error {
 	if err := l.setupHostNetns(ctx, h); err != nil {
 		return err
 	}
-	if err := l.startHostDocker(ctx, h); err != nil {
+	if l.sim == nil {
+		return l.startHostDocker(ctx, h)
+	}
+	if err := l.SimAddInstance(ctx, h); err != nil {
 		return err
 	}
-	if l.sim != nil {
-		return l.SimAddInstance(ctx, h)
+	if err := l.startHostDocker(ctx, h); err != nil {
+		return errors.Join(err, l.SimRemoveInstance(ctx, h.InstanceID))
 	}
 	return nil
 }

@@ -27,6 +27,16 @@ type Host struct {
 	Dir string
 	// DockerHost is the host's Docker API address ("unix:///…/docker.sock").
 	DockerHost string
+	// Bip is the bridge address `vpcroute allocate` wrote into the host's
+	// daemon.json at boot (see allocate.go), and Subnet the container
+	// subnet it implies. Set once before the host's dockerd starts, never
+	// changed while the host is in the lab.
+	Bip    netip.Prefix
+	Subnet netip.Prefix
+	// Allocation is allocate's report of that choice ("allocated
+	// 10.1.196.0/24 to i-aaa (derived): bip …"); on a lab without the
+	// simulator, the lab's own derived choice.
+	Allocation string
 
 	mu          sync.Mutex
 	containerIP netip.Addr
@@ -97,8 +107,10 @@ type Lab struct {
 var requiredTools = []string{"ip", "nsenter", "dockerd", "docker", "containerd", "iptables", "iptables-save", "sh", "awk", "stat"}
 
 // Up builds a lab: namespaces, vswitch, dockerds and containers, the
-// simulator when cfg.BinDir is set, and etcd when cfg.Etcd is. No vpcroute
-// runs yet: see Sync, SyncAll and StartDaemon. On any failure it tears down
+// simulator when cfg.BinDir is set, and etcd when cfg.Etcd is. Each host
+// boots as a real one does: `vpcroute allocate` chooses its bip before its
+// dockerd starts (see allocate.go). No other vpcroute command runs yet: see
+// Sync, SyncAll and StartDaemon. On any failure it tears down
 // what it built and returns the error. The caller must Close the lab.
 func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	cfg = cfg.withDefaults()
@@ -189,11 +201,24 @@ func (l *Lab) build(ctx context.Context) error {
 		}
 	}
 	l.log.Info("namespaces ready", zap.Duration("elapsed", time.Since(start)))
-	// Daemons start in parallel: each takes a moment to come up.
+	// The control plane comes before Docker: each host runs `vpcroute
+	// allocate` against the simulator (and etcd) before its dockerd starts,
+	// as vpcroute-allocate.service does at boot.
+	if err := l.startControlPlane(ctx); err != nil {
+		return err
+	}
+	// Hosts boot in parallel: their allocations race for leases as hosts
+	// booting together would, and each dockerd takes a moment to come up.
 	if err := l.eachHost(func(h *Host) error { return l.startHostDocker(ctx, h) }); err != nil {
 		return err
 	}
-	l.log.Info("dockerds and containers ready", zap.Duration("elapsed", time.Since(start)))
+	l.log.Info("lab up", zap.Duration("elapsed", time.Since(start)))
+	return nil
+}
+
+// startControlPlane starts the simulator with the extra routes, the
+// source/destination guard on EC2 and etcd, when the lab has them.
+func (l *Lab) startControlPlane(ctx context.Context) error {
 	if l.cfg.BinDir == "" {
 		return nil
 	}
@@ -219,11 +244,8 @@ func (l *Lab) build(ctx context.Context) error {
 		}
 	}
 	if l.cfg.Etcd {
-		if err := l.startEtcd(ctx); err != nil {
-			return err
-		}
+		return l.startEtcd(ctx)
 	}
-	l.log.Info("lab up", zap.Duration("elapsed", time.Since(start)))
 	return nil
 }
 
@@ -241,9 +263,14 @@ func (l *Lab) newHost(i int) (*Host, error) {
 	return h, nil
 }
 
-// startHostDocker starts h's dockerd and container and takes the iptables
-// baseline: what dockerd alone set up, before any vpcroute run.
+// startHostDocker boots h: `vpcroute allocate` writes its bip into
+// daemon.json, then its dockerd and container start, and the iptables
+// baseline is taken: what dockerd alone set up, before any vpcroute run
+// that changes the host (allocate changes only daemon.json).
 func (l *Lab) startHostDocker(ctx context.Context, h *Host) error {
+	if err := l.allocateHost(ctx, h); err != nil {
+		return err
+	}
 	if err := l.startDockerd(ctx, h); err != nil {
 		return err
 	}

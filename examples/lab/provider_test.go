@@ -16,19 +16,19 @@ func TestPlanAWSHost(t *testing.T) {
 	tests := []struct {
 		i             int
 		instance, eni string
-		ip, subnet    string
+		ip            string
 	}{
-		{0, "i-0aaaaaaaaaaaaaaaa", "eni-0aaaaaaaaaaaaaaaa", "192.168.1.196", "10.0.0.0/24"},
-		{2, "i-0cccccccccccccccc", "eni-0cccccccccccccccc", "192.168.1.198", "10.2.0.0/24"},
-		{25, "i-0zzzzzzzzzzzzzzzz", "eni-0zzzzzzzzzzzzzzzz", "192.168.1.221", "10.25.0.0/24"},
+		{0, "i-0aaaaaaaaaaaaaaaa", "eni-0aaaaaaaaaaaaaaaa", "192.168.1.196"},
+		{2, "i-0cccccccccccccccc", "eni-0cccccccccccccccc", "192.168.1.198"},
+		{25, "i-0zzzzzzzzzzzzzzzz", "eni-0zzzzzzzzzzzzzzzz", "192.168.1.221"},
 	}
 	for _, tc := range tests {
 		p, err := PlanAWSHost(tc.i)
 		if err != nil {
 			t.Fatalf("PlanAWSHost(%d): %v", tc.i, err)
 		}
-		if p.InstanceID != tc.instance || p.ENI != tc.eni || p.IP.String() != tc.ip || p.Subnet.String() != tc.subnet {
-			t.Errorf("PlanAWSHost(%d) = %+v, want %s %s %s %s", tc.i, p, tc.instance, tc.eni, tc.ip, tc.subnet)
+		if p.InstanceID != tc.instance || p.ENI != tc.eni || p.IP.String() != tc.ip {
+			t.Errorf("PlanAWSHost(%d) = %+v, want %s %s %s", tc.i, p, tc.instance, tc.eni, tc.ip)
 		}
 		if typ, id, state := p.RouteTarget(); typ != "NetworkInterface" || id != tc.eni || state != "active" {
 			t.Errorf("PlanAWSHost(%d).RouteTarget() = %s %s %s, want NetworkInterface %s active", tc.i, typ, id, state, tc.eni)
@@ -114,8 +114,8 @@ func TestAWSSimTopologyAgainstSimulator(t *testing.T) {
 		}
 	}
 
-	h := hosts[1]
-	body := `{"table":"` + AWSRouteTableID + `","destination":"` + h.Subnet.String() + `","nextHopType":"NetworkInterface","nextHopId":"` + h.ENI + `"}`
+	h, subnet := hosts[1], "10.1.197.0/24"
+	body := `{"table":"` + AWSRouteTableID + `","destination":"` + subnet + `","nextHopType":"NetworkInterface","nextHopId":"` + h.ENI + `"}`
 	resp, err := http.Post(ts.URL+"/sim/v1/routes", "application/json", bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestAWSSimTopologyAgainstSimulator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, ok := FindEntry(es, AWSRouteTableID, h.Subnet.String())
+		e, ok := FindEntry(es, AWSRouteTableID, subnet)
 		typ, id, state := h.RouteTarget()
 		if !ok || e.NextHopType != typ || e.NextHopID != id || e.Status != state {
 			t.Fatalf("round %d: ENI route = %+v (found %v), want -> %s %s (%s)", round, e, ok, typ, id, state)

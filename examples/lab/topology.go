@@ -48,32 +48,26 @@ type HostPlan struct {
 	Name string
 	// InstanceID is the simulated ECS instance ("i-aaa" for host 0).
 	InstanceID string
-	// IP is the host's private address on the vswitch.
+	// IP is the host's private address on the vswitch. The plan has no
+	// bip: `vpcroute allocate` chooses it at boot (see Host.Bip).
 	IP netip.Addr
-	// Bip is dockerd's --bip: the bridge address with its prefix length.
-	Bip netip.Prefix
-	// Subnet is the container subnet the bip implies (10.i.0.0/24).
-	Subnet netip.Prefix
 	// ENI is the primary network interface on EC2 (see PlanAWSHost), the
 	// target of the host's route there; empty on Alibaba.
 	ENI string
 }
 
-// PlanHost returns the addresses of host i: 192.168.1.(196+i), bip
-// 10.i.0.1/24, instance i-aaa, i-bbb, …
+// PlanHost returns the addresses of host i: 192.168.1.(196+i), instance
+// i-aaa, i-bbb, …
 func PlanHost(i int) (HostPlan, error) {
 	if i < 0 || i >= MaxHosts {
 		return HostPlan{}, fmt.Errorf("host index: %d (want 0 to %d)", i, MaxHosts-1)
 	}
 	letter := string(rune('a' + i))
-	bip := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 1}), 24)
 	return HostPlan{
 		Index:      i,
 		Name:       fmt.Sprintf("host%d", i),
 		InstanceID: "i-" + letter + letter + letter,
 		IP:         netip.AddrFrom4([4]byte{192, 168, 1, byte(firstHostOctet + i)}),
-		Bip:        bip,
-		Subnet:     bip.Masked(),
 	}, nil
 }
 

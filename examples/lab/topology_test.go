@@ -12,24 +12,23 @@ import (
 
 func TestPlanHost(t *testing.T) {
 	tests := []struct {
-		i                       int
-		name, instance, ip, bip string
-		subnet                  string
+		i                  int
+		name, instance, ip string
 	}{
-		{0, "host0", "i-aaa", "192.168.1.196", "10.0.0.1/24", "10.0.0.0/24"},
-		{1, "host1", "i-bbb", "192.168.1.197", "10.1.0.1/24", "10.1.0.0/24"},
-		{25, "host25", "i-zzz", "192.168.1.221", "10.25.0.1/24", "10.25.0.0/24"},
+		{0, "host0", "i-aaa", "192.168.1.196"},
+		{1, "host1", "i-bbb", "192.168.1.197"},
+		{25, "host25", "i-zzz", "192.168.1.221"},
 	}
 	for _, tc := range tests {
 		p, err := PlanHost(tc.i)
 		if err != nil {
 			t.Fatalf("PlanHost(%d): %v", tc.i, err)
 		}
-		if p.Name != tc.name || p.InstanceID != tc.instance || p.IP.String() != tc.ip || p.Bip.String() != tc.bip || p.Subnet.String() != tc.subnet {
-			t.Errorf("PlanHost(%d) = %+v, want %s %s %s %s %s", tc.i, p, tc.name, tc.instance, tc.ip, tc.bip, tc.subnet)
+		if p.Name != tc.name || p.InstanceID != tc.instance || p.IP.String() != tc.ip {
+			t.Errorf("PlanHost(%d) = %+v, want %s %s %s", tc.i, p, tc.name, tc.instance, tc.ip)
 		}
-		if !netip.MustParsePrefix(ClusterCIDR).Contains(p.Bip.Addr()) || netip.MustParsePrefix(VPCCIDR).Overlaps(p.Subnet) {
-			t.Errorf("PlanHost(%d): bip %s must lie in the cluster CIDR and outside the VPC", tc.i, p.Bip)
+		if !netip.MustParsePrefix(VSwitchCIDR).Contains(p.IP) {
+			t.Errorf("PlanHost(%d): address %s outside the vswitch %s", tc.i, p.IP, VSwitchCIDR)
 		}
 		if netip.MustParseAddr(RouterIP) == p.IP {
 			t.Errorf("PlanHost(%d): host address is the router's", tc.i)
@@ -114,6 +113,9 @@ func TestConfigValidate(t *testing.T) {
 		{"short lease", func(c *Config) { c.Daemon.LeaseTTL = time.Second }, "daemon lease ttl: 1s (want at least 2s)"},
 		{"silent before a heartbeat", func(c *Config) { c.Daemon.HeartbeatInterval = 10 * time.Second }, "daemon silent after: 6s (want more than the heartbeat interval 10s)"},
 		{"negative debounce", func(c *Config) { c.Daemon.Debounce = -time.Second }, "daemon debounce: -1s"},
+		{"derived allocator", func(c *Config) { c.Allocator = "derived" }, ""},
+		{"leased without etcd", func(c *Config) { c.Allocator = "leased" }, `allocator: "leased" without etcd`},
+		{"unknown allocator", func(c *Config) { c.Allocator = "random" }, `allocator: "random" (want derived, leased or empty)`},
 		{"daemon timings set", func(c *Config) {
 			c.Daemon = DaemonConfig{HostCheckInterval: 2 * time.Second, ResyncInterval: 5 * time.Second}
 		}, ""},

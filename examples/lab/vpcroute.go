@@ -39,11 +39,14 @@ func (l *Lab) VpcrouteFlags(h *Host) []string {
 // narrowCommands are the vpcroute commands that take only some of the lab
 // flags (vpcroute refuses a flag a command does not use): status reads
 // the daemon's address, which its caller gives, and the config file;
-// cleanup the cluster name, the state directory and the config file.
-// Every other command takes them all.
+// cleanup the cluster name, the state directory and the config file;
+// allocate everything but Docker's address and the state directory (it
+// runs before Docker and changes only daemon.json). Every other command
+// takes them all.
 var narrowCommands = map[string][]string{
-	"status":  {"--config"},
-	"cleanup": {"--config", "--cluster-name", "--state-dir"},
+	"status":   {"--config"},
+	"cleanup":  {"--config", "--cluster-name", "--state-dir"},
+	"allocate": {"--provider", "--endpoint", "--metadata-endpoint", "--cluster-cidr", "--cluster-name", "--config", "--route-table-tag"},
 }
 
 // commandFlags keeps of the lab flags (each "--name value", or a bare

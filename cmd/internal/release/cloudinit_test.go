@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,42 @@ func TestCloudInitExamplesAgree(t *testing.T) {
 	}
 }
 
+// TestCloudInitSameForEveryHost: the examples hold no per-host value (no
+// bip, no daemon.json written by hand); the install script installs
+// vpcroute-allocate.service, and runcmd enables and starts it before
+// anything installs or starts Docker, so Docker's first start already
+// reads the allocated bip.
+func TestCloudInitSameForEveryHost(t *testing.T) {
+	for _, name := range []string{"aliyun-ecs-user-data.yaml", "aws-ec2-user-data.yaml"} {
+		c, script := readCloudInit(t, name)
+		for _, f := range c.WriteFiles {
+			if f.Path == "/etc/docker/daemon.json" || strings.Contains(f.Content, "bip") {
+				t.Errorf("%s: %s sets a bip: a per-host value; vpcroute allocate chooses it", name, f.Path)
+			}
+		}
+		if slices.Contains(c.Packages, "docker.io") {
+			t.Errorf("%s: packages install Docker, which starts before runcmd enables vpcroute-allocate.service", name)
+		}
+		if !strings.Contains(script, "/deploy/vpcroute-allocate.service\" /etc/systemd/system/vpcroute-allocate.service\n") {
+			t.Errorf("%s: the install script does not install vpcroute-allocate.service", name)
+		}
+		lines := strings.Split(strings.Join(c.Runcmd, "\n"), "\n")
+		allocate, docker := -1, -1
+		for i, l := range lines {
+			if allocate < 0 && l == "systemctl enable --now vpcroute-allocate.service" {
+				allocate = i
+			}
+			if docker < 0 && strings.Contains(l, "docker") {
+				docker = i
+			}
+		}
+		if allocate < 0 || docker < 0 || allocate > docker {
+			t.Errorf("%s: runcmd enables and starts vpcroute-allocate.service at line %d, first touches Docker at line %d: want the allocation first\n%s",
+				name, allocate, docker, strings.Join(lines, "\n"))
+		}
+	}
+}
+
 // TestCloudInitInstallsOnlyAVerifiedRelease runs the examples' install
 // script against the release the tests built, served on loopback, in a
 // mount namespace whose /usr/local/bin and /etc/systemd/system are test
@@ -151,6 +188,10 @@ exec "$3"`
 		unit, err := os.ReadFile(filepath.Join(units, "vpcroute.service"))
 		if err != nil || !strings.Contains(string(unit), "\nExecStart=/usr/local/bin/vpcroute daemon ") {
 			t.Errorf("installed unit: %v\n%s", err, unit)
+		}
+		unit, err = os.ReadFile(filepath.Join(units, "vpcroute-allocate.service"))
+		if err != nil || !strings.Contains(string(unit), "\nExecStart=/usr/local/bin/vpcroute allocate ") || !strings.Contains(string(unit), "\nBefore=docker.service\n") {
+			t.Errorf("installed allocate unit: %v\n%s", err, unit)
 		}
 	})
 

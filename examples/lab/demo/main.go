@@ -29,6 +29,7 @@ type options struct {
 	binDir       string
 	workDir      string
 	pendingDelay time.Duration
+	allocator    string
 	keep         bool
 	verbose      bool
 }
@@ -40,6 +41,7 @@ func main() {
 	flag.StringVar(&o.binDir, "bin-dir", "", "directory with prebuilt vpcroute and vpcroute-sim (default: build them now)")
 	flag.StringVar(&o.workDir, "work-dir", "/tmp", "parent of the lab's temporary directory (keep it short: sockets live below it)")
 	flag.DurationVar(&o.pendingDelay, "pending-delay", 500*time.Millisecond, "how long the simulated VPC keeps a new route entry Pending")
+	flag.StringVar(&o.allocator, "allocator", "", "the --allocator of every host's `vpcroute allocate` at boot: leased (etcd, the default in the demo) or derived (from the private IP)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the lab (daemons included) up after the demo, for poking around, until Ctrl-C")
 	flag.BoolVar(&o.verbose, "v", false, "log every lab step to stderr")
 	flag.Parse()
@@ -49,6 +51,10 @@ func main() {
 	}
 	if o.provider != lab.ProviderAliyun && o.provider != lab.ProviderAWS {
 		fmt.Fprintf(os.Stderr, "demo: --provider %q is invalid: want %s or %s\n", o.provider, lab.ProviderAliyun, lab.ProviderAWS)
+		os.Exit(2)
+	}
+	if o.allocator != "" && o.allocator != "leased" && o.allocator != "derived" {
+		fmt.Fprintf(os.Stderr, "demo: --allocator %q is invalid: want leased or derived\n", o.allocator)
 		os.Exit(2)
 	}
 	if o.hosts < 2 || o.hosts > lab.MaxHosts-1 {
@@ -109,7 +115,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	l, err := lab.Up(ctx, lab.Config{
 		Provider: o.provider, Hosts: o.hosts, BinDir: o.binDir, WorkDir: o.workDir, PendingDelay: o.pendingDelay,
-		ExtraRoutes: extra, Etcd: true, Logger: logger,
+		ExtraRoutes: extra, Etcd: true, Allocator: o.allocator, Logger: logger,
 		NoSignalHandler: true, // ctx carries the signals; see main
 	})
 	if err != nil {
@@ -134,6 +140,10 @@ func run(ctx context.Context, o options) (bool, error) {
 		say("      its route table becomes the router's kernel routes, so it really moves packets) and etcd")
 		say("      at %s, where the daemons register their hosts and elect a leader.", l.EtcdEndpoint())
 	}
+	say("      No host was given a bip. Each booted as vpcroute-allocate.service boots it: `vpcroute allocate`")
+	say("      chose its subnet in the cluster CIDR %s, clear of the VPC, and wrote the bip into its", lab.ClusterCIDR)
+	say("      daemon.json before its dockerd started. The allocation (private IP -> subnet):")
+	printAllocations(l.Hosts)
 	for _, h := range l.Hosts {
 		say("      %s %s, %s: its own dockerd with bip %s, one container at %s", h.Name, h.IP, instanceLabel(h), h.Bip, h.ContainerIP())
 	}

@@ -80,3 +80,16 @@ func instanceLabel(h *lab.Host) string {
 	}
 	return "instance " + h.InstanceID
 }
+
+// printAllocations prints the mapping `vpcroute allocate` chose at boot,
+// one host a line: its private IP, its subnet, the allocator and the bip.
+func printAllocations(hosts []*lab.Host) {
+	for _, h := range hosts {
+		mode := "derived"
+		if strings.Contains(h.Allocation, "(leased)") {
+			mode = "leased"
+		}
+		verb, _, _ := strings.Cut(h.Allocation, " ")
+		say("        %-7s %-15s -> %-18s %s %s, bip %s in daemon.json", h.Name, h.IP, h.Subnet, verb, mode, h.Bip)
+	}
+}

@@ -152,6 +152,7 @@ func (s *story) join(ctx context.Context) (*lab.Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	printAllocations([]*lab.Host{n})
 	say("      %s %s, instance %s, bip %s, container %s: up in %s. Only its own daemon is started;", n.Name, n.IP, n.InstanceID, n.Bip, n.ContainerIP(), since(start))
 	say("      no other host is touched.")
 	watch, err := l.WatchPing(ctx, l.Hosts[0], n.ContainerIP(), 2*waitFor)
