@@ -16,8 +16,10 @@ import (
 const (
 	debBinary = "/usr/bin/vpcroute"
 	debUnit   = "/lib/systemd/system/vpcroute.service"
-	debConfig = "/etc/vpcroute/config.yaml"
-	debDocDir = "/usr/share/doc/vpcroute"
+	// debAllocateUnit runs `vpcroute allocate` before Docker starts.
+	debAllocateUnit = "/lib/systemd/system/vpcroute-allocate.service"
+	debConfig       = "/etc/vpcroute/config.yaml"
+	debDocDir       = "/usr/share/doc/vpcroute"
 )
 
 // debFile is one file of the Debian package.
@@ -30,7 +32,7 @@ type debFile struct {
 }
 
 // debContents lays out the package from the repository's files: the
-// binary, the unit (started from debBinary), the example config as a
+// binary, the units (started from debBinary), the example config as a
 // conffile readable by root only (it may hold the etcd password), and the
 // docs, policies and dashboard.
 func debContents(bin []byte, repo map[string][]byte) ([]debFile, error) {
@@ -38,9 +40,14 @@ func debContents(bin []byte, repo map[string][]byte) ([]debFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	allocate, err := namedUnitForBinary("deploy/vpcroute-allocate.service", repo["deploy/vpcroute-allocate.service"], debBinary)
+	if err != nil {
+		return nil, err
+	}
 	out := []debFile{
 		{dst: debBinary, mode: 0o755, data: bin},
 		{dst: debUnit, mode: 0o644, data: unit},
+		{dst: debAllocateUnit, mode: 0o644, data: allocate},
 		{dst: debConfig, mode: 0o600, data: repo["deploy/config.example.yaml"], conffile: true},
 		{dst: debDocDir + "/copyright", mode: 0o644, data: repo["LICENSE"]},
 	}

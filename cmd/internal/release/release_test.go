@@ -183,7 +183,7 @@ func TestDebInstallsIntoAThrowawayRoot(t *testing.T) {
 	listing := command(t, "dpkg-deb", "-c", deb)
 	for _, want := range []string{
 		"-rwxr-xr-x root/root", "./usr/bin/vpcroute\n",
-		"-rw-r--r-- root/root", "./lib/systemd/system/vpcroute.service\n",
+		"-rw-r--r-- root/root", "./lib/systemd/system/vpcroute.service\n", "./lib/systemd/system/vpcroute-allocate.service\n",
 		"-rw------- root/root", "./etc/vpcroute/config.yaml\n",
 		"./usr/share/doc/vpcroute/copyright\n", "./usr/share/doc/vpcroute/aws-iam-policy.json\n",
 		"./usr/share/doc/vpcroute/aliyun-ram-policy.json\n", "./usr/share/doc/vpcroute/grafana-dashboard.json\n",
@@ -228,6 +228,13 @@ func TestDebInstallsIntoAThrowawayRoot(t *testing.T) {
 		t.Errorf("the packaged unit does not start %s:\n%s", debBinary, unit)
 	}
 	verifyUnit(t, unit, filepath.Join(root, "usr/bin/vpcroute"))
+	allocate, err := os.ReadFile(filepath.Join(root, debAllocateUnit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(allocate), "\nExecStart="+debBinary+" allocate ") {
+		t.Errorf("the packaged allocate unit does not start %s:\n%s", debBinary, allocate)
+	}
 }
 
 func TestTarballLayout(t *testing.T) {

@@ -18,9 +18,14 @@ var execStart = regexp.MustCompile(`(?m)^ExecStart=(\S+)`)
 // start of sourceBinary: a silent no-op would ship a unit that starts a
 // binary the package does not install.
 func unitForBinary(unit []byte, bin string) ([]byte, error) {
+	return namedUnitForBinary("deploy/vpcroute.service", unit, bin)
+}
+
+// namedUnitForBinary is unitForBinary for the unit file at name.
+func namedUnitForBinary(name string, unit []byte, bin string) ([]byte, error) {
 	m := execStart.FindAllSubmatchIndex(unit, -1)
 	if len(m) != 1 || string(unit[m[0][2]:m[0][3]]) != sourceBinary {
-		return nil, fmt.Errorf("deploy/vpcroute.service: expected one ExecStart=%s line, found %d ExecStart lines", sourceBinary, len(m))
+		return nil, fmt.Errorf("%s: expected one ExecStart=%s line, found %d ExecStart lines", name, sourceBinary, len(m))
 	}
 	var out bytes.Buffer
 	out.Write(unit[:m[0][2]])
