@@ -36,8 +36,10 @@ build:
 install: build
 	install -D -m 0755 $(BIN)/vpcroute $(DESTDIR)$(PREFIX)/bin/vpcroute
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	sed 's|^ExecStart=/usr/local/bin/vpcroute |ExecStart=$(PREFIX)/bin/vpcroute |' deploy/vpcroute.service > $(DESTDIR)$(UNITDIR)/vpcroute.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/vpcroute.service
+	for u in vpcroute vpcroute-allocate; do \
+		sed 's|^ExecStart=/usr/local/bin/vpcroute |ExecStart=$(PREFIX)/bin/vpcroute |' deploy/$$u.service > $(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml ]; then \
 		echo "kept $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml"; \
 	else \

@@ -50,6 +50,10 @@ func TestMakeInstall(t *testing.T) {
 	if !strings.Contains(string(unit), "\nExecStart=/opt/vpcroute/bin/vpcroute daemon ") || strings.Contains(string(unit), "\nExecStart=/usr/local/") {
 		t.Errorf("installed unit does not start /opt/vpcroute/bin/vpcroute:\n%s", unit)
 	}
+	allocate, err := os.ReadFile(filepath.Join(dest, "opt/vpcroute/lib/systemd/system/vpcroute-allocate.service"))
+	if err != nil || !strings.Contains(string(allocate), "\nExecStart=/opt/vpcroute/bin/vpcroute allocate ") {
+		t.Errorf("installed allocate unit does not start /opt/vpcroute/bin/vpcroute (%v):\n%s", err, allocate)
+	}
 	config := filepath.Join(dest, "etc/vpcroute/config.yaml")
 	example, err := os.ReadFile(filepath.Join(mod, "deploy/config.example.yaml"))
 	if err != nil {
