@@ -58,7 +58,7 @@ func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[
 		return err
 	}
 	reg := d.registry()
-	loopCfg.Forget = reg.Remove
+	loopCfg.Forget = reg.Forget // its record and its subnet lease
 	// One loop for every leadership term: a new term keeps the cached
 	// network read.
 	loop, err := reconciler.NewLoop(loopCfg)

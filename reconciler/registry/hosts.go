@@ -120,6 +120,20 @@ func (r *Registry) decodeHost(kv *mvccpb.KeyValue) reconciler.Host {
 	return h
 }
 
+// Forget removes what the registry holds for an instance the cloud
+// confirmed gone, after the leader deleted its routes: its record, then its
+// subnet lease (vpcroute allocate), so that the subnet may go to another
+// host only once nothing routes it any more.
+func (r *Registry) Forget(ctx context.Context, instance string) error {
+	if err := r.Remove(ctx, instance); err != nil {
+		return err
+	}
+	if _, err := r.ReleaseSubnet(ctx, instance); err != nil {
+		return fmt.Errorf("release the subnet lease of gone host %s: %w", instance, err)
+	}
+	return nil
+}
+
 // hostKey is the key of one host's record.
 func (r *Registry) hostKey(instance string) string { return r.hostsPrefix + instance }
 

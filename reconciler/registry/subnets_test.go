@@ -166,3 +166,29 @@ func TestCIDRKeysSortByAddress(t *testing.T) {
 		t.Errorf("parse = %s %v", p, ok)
 	}
 }
+
+// Forgetting a gone host removes its record and releases its lease: the
+// subnet is free for another host.
+func TestForgetReleasesTheLease(t *testing.T) {
+	srv := etcdtest.Start(t)
+	r, _ := openOn(t, srv, nil)
+	ctx := testCtx(t)
+	if err := r.Publish(ctx, testHost("i-gone", "192.168.1.9", "10.0.0.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.LeaseSubnet(ctx, "i-gone", firstFree); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Forget(ctx, "i-gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := r.Get(ctx, "i-gone"); ok || err != nil {
+		t.Errorf("record after Forget: ok %v, err %v", ok, err)
+	}
+	if l, err := r.SubnetLeases(ctx); err != nil || len(l) != 0 {
+		t.Errorf("leases after Forget: %v, %v", l, err)
+	}
+	if err := r.Forget(ctx, "i-gone"); err != nil {
+		t.Errorf("Forget of a forgotten host: %v", err)
+	}
+}
