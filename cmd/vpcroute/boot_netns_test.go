@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcroute/vpcroute/internal/daemon"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
@@ -101,7 +102,7 @@ func TestDaemonConfiguresHostBeforeTheControlPlane(t *testing.T) {
 
 	// The VPC CIDRs saved by an earlier run: full host config at once.
 	cache := t.TempDir()
-	if err := saveNetwork(cache, savedNetwork{VPCID: "vpc-lab", CIDRs: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}, SavedAt: time.Now()}); err != nil {
+	if err := daemon.SaveNetwork(cache, daemon.SavedNetwork{VPCID: "vpc-lab", CIDRs: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}, SavedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	started := time.Now()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -15,72 +14,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/daemon"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 )
-
-func TestParseStuckAfter(t *testing.T) {
-	got, err := parseStuckAfter([]string{"reconciler=10m", " election = 90s", "registry=1m", "agent=2m", "reconciler=5m"})
-	want := map[string]time.Duration{loopReconciler: 5 * time.Minute, loopElection: 90 * time.Second,
-		loopRegistry: time.Minute, loopAgent: 2 * time.Minute}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("parseStuckAfter = %v, %v; want %v (the last of a loop wins)", got, err, want)
-	}
-	for in, msg := range map[string]string{
-		"reconciler":      `stuck-after "reconciler" is invalid: expected loop=duration with loop one of agent, election, reconciler, registry, e.g. reconciler=10m`,
-		"watch=1m":        `stuck-after "watch=1m" is invalid: expected loop=duration with loop one of agent, election, reconciler, registry, e.g. reconciler=10m`,
-		"reconciler=soon": `stuck-after "reconciler=soon" is invalid: expected a positive duration for reconciler, e.g. reconciler=10m`,
-		"election=0s":     `stuck-after "election=0s" is invalid: expected a positive duration for election, e.g. election=10m`,
-		"agent=-1m":       `stuck-after "agent=-1m" is invalid: expected a positive duration for agent, e.g. agent=10m`,
-	} {
-		if _, err := parseStuckAfter([]string{in}); err == nil || err.Error() != msg {
-			t.Errorf("parseStuckAfter(%q) = %v\nwant %s", in, err, msg)
-		}
-	}
-}
-
-func TestLoopAllowances(t *testing.T) {
-	defaults := &options{Resync: time.Minute, HostCheck: 30 * time.Second, Heartbeat: 30 * time.Second}
-	fast := &options{Resync: 3 * time.Second, HostCheck: 30 * time.Second, Heartbeat: time.Second}
-	tests := []struct {
-		name            string
-		o               *options
-		overrides       map[string]time.Duration
-		campaign, watch time.Duration
-		want            map[string]time.Duration
-		err             string
-	}{
-		// The registry's bounds with its defaults and a 10 s lease.
-		{name: "defaults", o: defaults, campaign: 30 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
-			loopAgent: 90 * time.Second, loopReconciler: 3 * time.Minute, loopElection: time.Minute, loopRegistry: 90 * time.Second}},
-		{name: "short intervals keep the floors", o: fast, campaign: 16 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
-			loopAgent: 90 * time.Second, loopReconciler: time.Minute, loopElection: 32 * time.Second, loopRegistry: 50 * time.Second}},
-		{name: "a long resync, self mode", o: &options{Resync: 10 * time.Minute, HostCheck: time.Second, Heartbeat: time.Second},
-			want: map[string]time.Duration{loopAgent: time.Minute, loopReconciler: 30 * time.Minute, loopElection: 0, loopRegistry: 3 * time.Second}},
-		{name: "overrides win", o: defaults, overrides: map[string]time.Duration{loopReconciler: 61 * time.Second, loopElection: 31 * time.Second},
-			campaign: 30 * time.Second, watch: 25 * time.Second, want: map[string]time.Duration{
-				loopAgent: 90 * time.Second, loopReconciler: 61 * time.Second, loopElection: 31 * time.Second, loopRegistry: 90 * time.Second}},
-		{name: "reconciler within a resync", o: defaults, overrides: map[string]time.Duration{loopReconciler: time.Minute},
-			err: "stuck-after reconciler=1m0s is invalid: expected more than 1m0s, the longest the reconciler loop goes without progress when idle (resync-interval)"},
-		{name: "agent within its tickers", o: fast, overrides: map[string]time.Duration{loopAgent: time.Second},
-			err: "stuck-after agent=1s is invalid: expected more than 1s, the longest the agent loop goes without progress when idle (host-check-interval or heartbeat-interval)"},
-		{name: "registry within its progress checks", o: defaults, watch: 25 * time.Second, overrides: map[string]time.Duration{loopRegistry: 20 * time.Second},
-			err: "stuck-after registry=20s is invalid: expected more than 25s, the longest the registry loop goes without progress when idle (the etcd watch's progress checks)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.o.loopAllowances(tt.overrides, tt.campaign, tt.watch)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err {
-					t.Errorf("loopAllowances error %v\nwant %s", err, tt.err)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("loopAllowances = %v, %v\nwant %v", got, err, tt.want)
-			}
-		})
-	}
-}
 
 // holdingProvider holds the first CreateRoutes until released, whatever
 // its context says: a call that hangs for good (a connection that never
@@ -148,7 +84,7 @@ func startInProcessDaemon(t *testing.T, instance string, args []string, wrap fun
 	log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.AddSync(d.out), zapcore.DebugLevel))
 	ctx, cancel := context.WithCancel(context.Background())
 	ret := make(chan error, 1)
-	go func() { ret <- runDaemonWith(ctx, o, daemonSeams{log: log, wrapProvider: wrap}); close(d.done) }()
+	go func() { ret <- runDaemonWith(ctx, o, log, daemon.Seams{WrapProvider: wrap}); close(d.done) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -260,7 +196,7 @@ func TestDaemonStuckReconcilerFailsHealthAndHandsOverLeadership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Leader.IsSelf || len(doc.Loops) == 0 || doc.Loops[0].Name != loopReconciler || !doc.Loops[0].Stuck {
+	if doc.Leader.IsSelf || len(doc.Loops) == 0 || doc.Loops[0].Name != daemon.LoopReconciler || !doc.Loops[0].Stuck {
 		t.Errorf("i-aaa's status after resigning: leader %+v, loops %+v", doc.Leader, doc.Loops)
 	}
 
@@ -316,7 +252,7 @@ func TestAWSDaemonLongConvergeStaysHealthy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range doc.Loops {
-		if l.Stuck || (l.Name == loopReconciler && l.Allowance != allowed) {
+		if l.Stuck || (l.Name == daemon.LoopReconciler && l.Allowance != allowed) {
 			t.Errorf("loops after a progressing converge: %+v", doc.Loops)
 		}
 	}

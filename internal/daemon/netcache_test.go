@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"net/netip"
@@ -15,9 +15,9 @@ func TestSavedNetworkRoundTrip(t *testing.T) {
 	if _, ok, err := loadNetwork(dir); ok || err != nil {
 		t.Fatalf("nothing saved: ok %v, err %v", ok, err)
 	}
-	want := savedNetwork{VPCID: "vpc-1", CIDRs: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("172.20.0.0/16")},
+	want := SavedNetwork{VPCID: "vpc-1", CIDRs: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("172.20.0.0/16")},
 		SavedAt: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
-	if err := saveNetwork(dir, want); err != nil {
+	if err := SaveNetwork(dir, want); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := loadNetwork(dir)

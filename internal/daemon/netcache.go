@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"encoding/json"
@@ -19,18 +19,18 @@ const DefaultCacheDir = "/var/lib/vpcroute"
 // networkCacheFile is the saved network's file name in the cache dir.
 const networkCacheFile = "network.json"
 
-// savedNetwork is what host configuration needs from the cloud: the VPC's
+// SavedNetwork is what host configuration needs from the cloud: the VPC's
 // CIDRs (forwarding from them into local subnets is accepted), saved when
 // the cloud was last read.
-type savedNetwork struct {
+type SavedNetwork struct {
 	VPCID   string         `json:"vpcId"`
 	CIDRs   []netip.Prefix `json:"cidrs"`
 	SavedAt time.Time      `json:"savedAt"`
 }
 
 // loadNetwork reads the saved network; false when there is none.
-func loadNetwork(dir string) (savedNetwork, bool, error) {
-	var n savedNetwork
+func loadNetwork(dir string) (SavedNetwork, bool, error) {
+	var n SavedNetwork
 	path := filepath.Join(dir, networkCacheFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -48,9 +48,9 @@ func loadNetwork(dir string) (savedNetwork, bool, error) {
 	return n, true, nil
 }
 
-// saveNetwork writes n atomically: a crash or a reboot in the middle leaves
+// SaveNetwork writes n atomically: a crash or a reboot in the middle leaves
 // the previous file or the new one, never a torn one.
-func saveNetwork(dir string, n savedNetwork) error {
+func SaveNetwork(dir string, n SavedNetwork) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save network: %w", err)
 	}

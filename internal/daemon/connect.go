@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func newConnectBackOff() backoff.BackOff {
 // and its record, the registry watch, the election and the reconcile loop.
 // It never gives up on an unreachable dependency; it returns an error only
 // for a configuration that cannot work (a cluster CIDR inside the VPC).
-func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[string]time.Duration, run func(func())) error {
+func (d *daemon) connect(ctx context.Context, seams Seams, run func(func())) error {
 	if err := d.retry(ctx, status.DepCloud, func(ctx context.Context) error { return d.connectCloud(ctx, seams) }); err != nil {
 		return err
 	}
@@ -46,12 +46,12 @@ func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[
 	prov := d.provider
 	d.mu.Unlock()
 	loopCfg := reconciler.LoopConfig{
-		Cluster: d.o.ClusterName, ClusterCIDR: d.p.clusterCIDR, Provider: prov, Policy: d.p.policy,
-		Identity: self.ID, AllowMassDelete: d.o.AllowMassDelete, AllowCarveOut: d.o.AllowCarveOut,
-		Debounce: d.o.Debounce, Resync: d.o.Resync, SilentAfter: d.o.SilentAfter,
+		Cluster: d.cfg.Cluster, ClusterCIDR: d.cfg.ClusterCIDR, Provider: prov, Policy: d.cfg.Policy,
+		Identity: self.ID, AllowMassDelete: d.cfg.AllowMassDelete, AllowCarveOut: d.cfg.AllowCarveOut,
+		Debounce: d.cfg.Debounce, Resync: d.cfg.Resync, SilentAfter: d.cfg.SilentAfter,
 		Log: d.log.Named("reconciler"), OnReport: d.onReport,
 	}
-	if len(d.o.EtcdEndpoints) == 0 {
+	if !d.cfg.clusterMode() {
 		return d.startSelfMode(ctx, loopCfg, self, run)
 	}
 	if err := d.retry(ctx, status.DepEtcd, d.connectRegistry); err != nil {
@@ -63,18 +63,18 @@ func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[
 	// network read.
 	loop, err := reconciler.NewLoop(loopCfg)
 	if err != nil {
-		return usageError{err}
+		return ConfigError{err}
 	}
-	allow, err := d.o.loopAllowances(stuckAfter, reg.MaxCampaignSilence(d.o.LeaseTTL), reg.MaxWatchSilence())
+	allow, err := d.cfg.loopAllowances(reg.MaxCampaignSilence(d.cfg.LeaseTTL), reg.MaxWatchSilence())
 	if err != nil {
-		return usageError{err}
+		return ConfigError{err}
 	}
 	d.mu.Lock()
 	d.allow = allow
 	d.mu.Unlock()
-	d.beat.Watch(loopRegistry, allow[loopRegistry])
-	d.beat.Watch(loopElection, allow[loopElection])
-	run(func() { d.watchHosts(cloud.WithProgress(ctx, d.beater(loopRegistry))) })
+	d.beat.Watch(LoopRegistry, allow[LoopRegistry])
+	d.beat.Watch(LoopElection, allow[LoopElection])
+	run(func() { d.watchHosts(cloud.WithProgress(ctx, d.beater(LoopRegistry))) })
 	run(func() { d.lead(ctx, loop) })
 	d.agent.setPublish(d.publishRegistry)
 	d.log.Info("registered with the cluster", zap.String("instance", self.ID))
@@ -87,14 +87,14 @@ func (d *daemon) connect(ctx context.Context, seams daemonSeams, stuckAfter map[
 func (d *daemon) retry(ctx context.Context, dep string, attempt func(context.Context) error) error {
 	b := newConnectBackOff()
 	for {
-		actx, cancel := context.WithTimeout(ctx, min(d.o.Timeout, connectAttemptTimeout))
+		actx, cancel := context.WithTimeout(ctx, min(d.cfg.Timeout, connectAttemptTimeout))
 		err := attempt(actx)
 		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
-		var usage usageError
-		if errors.As(err, &usage) {
+		var bad ConfigError
+		if errors.As(err, &bad) {
 			return err // the configuration, not the dependency: not retried
 		}
 		d.depState(dep, err)
@@ -113,13 +113,13 @@ func (d *daemon) retry(ctx context.Context, dep string, attempt func(context.Con
 
 // connectCloud asks the cloud who this host is and what its VPC holds,
 // saves the VPC's CIDRs for the next boot, and hands both to the agent.
-func (d *daemon) connectCloud(ctx context.Context, seams daemonSeams) error {
-	prov, err := newProviderObserved(ctx, d.o, d.p, d.log, d.metrics)
+func (d *daemon) connectCloud(ctx context.Context, seams Seams) error {
+	prov, err := d.cfg.NewProvider(ctx, d.log, d.metrics)
 	if err != nil {
 		return err
 	}
-	if seams.wrapProvider != nil {
-		prov = seams.wrapProvider(prov)
+	if seams.WrapProvider != nil {
+		prov = seams.WrapProvider(prov)
 	}
 	self, err := prov.Self(ctx)
 	if err != nil {
@@ -129,12 +129,12 @@ func (d *daemon) connectCloud(ctx context.Context, seams daemonSeams) error {
 	if err != nil {
 		return fmt.Errorf("read the VPC: %w", err)
 	}
-	if err := reconciler.ValidateClusterCIDR(d.p.clusterCIDR, network.CIDRs); err != nil {
-		return usageError{err}
+	if err := reconciler.ValidateClusterCIDR(d.cfg.ClusterCIDR, network.CIDRs); err != nil {
+		return ConfigError{err}
 	}
-	if len(d.p.vpcCIDRs) == 0 {
-		saved := savedNetwork{VPCID: network.VPCID, CIDRs: network.CIDRs, SavedAt: time.Now().UTC()}
-		if err := saveNetwork(d.o.CacheDir, saved); err != nil {
+	if len(d.cfg.VPCCIDRs) == 0 {
+		saved := SavedNetwork{VPCID: network.VPCID, CIDRs: network.CIDRs, SavedAt: time.Now().UTC()}
+		if err := SaveNetwork(d.cfg.CacheDir, saved); err != nil {
 			// The next boot will wait for the cloud instead; nothing else
 			// depends on it.
 			d.log.Warn("cannot save the network for the next boot", zap.Error(err))
@@ -155,7 +155,7 @@ func (d *daemon) connectCloud(ctx context.Context, seams daemonSeams) error {
 // connectRegistry opens the registry and adopts this host's earlier record
 // (its claim order), before anything is published.
 func (d *daemon) connectRegistry(ctx context.Context) error {
-	ropts := d.o.registryOptions()
+	ropts := d.cfg.Registry
 	ropts.Logger = d.log.Named("registry")
 	reg, err := registry.Open(ctx, ropts)
 	if err != nil {
@@ -182,16 +182,16 @@ func (d *daemon) startSelfMode(ctx context.Context, cfg reconciler.LoopConfig, s
 	cfg.Scope = []cloud.Target{self.Target}
 	loop, err := reconciler.NewLoop(cfg)
 	if err != nil {
-		return usageError{err}
+		return ConfigError{err}
 	}
 	feed := reconciler.NewHostFeed()
 	d.mu.Lock()
 	d.feed, d.isLeader = feed, true
 	d.mu.Unlock()
 	d.metrics.SetLeader(true)
-	d.beat.Watch(loopReconciler, d.allow[loopReconciler])
+	d.beat.Watch(LoopReconciler, d.allow[LoopReconciler])
 	run(func() {
-		if err := loop.Run(cloud.WithProgress(ctx, d.beater(loopReconciler)), feed.C()); err != nil {
+		if err := loop.Run(cloud.WithProgress(ctx, d.beater(LoopReconciler)), feed.C()); err != nil {
 			d.errs.Add("reconciler", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -15,21 +15,24 @@ import (
 
 // The daemon's loops, as /healthz, /status and --stuck-after name them.
 const (
-	loopAgent      = "agent"
-	loopElection   = "election"
-	loopReconciler = "reconciler"
-	loopRegistry   = "registry"
+	LoopAgent      = "agent"
+	LoopElection   = "election"
+	LoopReconciler = "reconciler"
+	LoopRegistry   = "registry"
 )
 
-var loopNames = []string{loopAgent, loopElection, loopReconciler, loopRegistry}
+var loopNames = []string{LoopAgent, LoopElection, LoopReconciler, LoopRegistry}
+
+// LoopNames returns the loops --stuck-after may name, sorted.
+func LoopNames() []string { return slices.Clone(loopNames) }
 
 // minAllowance is the least a loop doing cloud or Docker calls is allowed
 // between two beats: one cloud call attempt may take 20 s and the backoff
 // before the next up to 8 s, a Docker discovery 10 s, a publish 5 s.
 const minAllowance = time.Minute
 
-// parseStuckAfter reads the --stuck-after entries, "loop=duration" each.
-func parseStuckAfter(entries []string) (map[string]time.Duration, error) {
+// ParseStuckAfter reads the --stuck-after entries, "loop=duration" each.
+func ParseStuckAfter(entries []string) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for _, e := range entries {
 		name, value, ok := strings.Cut(e, "=")
@@ -54,17 +57,19 @@ func parseStuckAfter(entries []string) (map[string]time.Duration, error) {
 // attempt, batch and poll; each etcd answer), so a pass that writes a
 // thousand routes for minutes under EC2's rate limit stays well inside.
 // campaign and watch are the registry's own bounds (MaxCampaignSilence,
-// MaxWatchSilence); zero in self mode. An override no longer than the
-// loop's quiet turn would call a healthy idle loop stuck: it is refused.
-func (o *options) loopAllowances(overrides map[string]time.Duration, campaign, watch time.Duration) (map[string]time.Duration, error) {
+// MaxWatchSilence); zero in self mode. An override (StuckAfter) no longer
+// than the loop's quiet turn would call a healthy idle loop stuck: it is
+// refused.
+func (c Config) loopAllowances(campaign, watch time.Duration) (map[string]time.Duration, error) {
+	overrides := c.StuckAfter
 	quiet := map[string]struct {
 		d   time.Duration
 		why string
 	}{
-		loopAgent:      {min(o.HostCheck, o.Heartbeat), "host-check-interval or heartbeat-interval"},
-		loopReconciler: {o.Resync, "resync-interval"},
-		loopElection:   {campaign, "from lease-ttl and the etcd request timeout"},
-		loopRegistry:   {watch, "the etcd watch's progress checks"},
+		LoopAgent:      {min(c.HostCheck, c.Heartbeat), "host-check-interval or heartbeat-interval"},
+		LoopReconciler: {c.Resync, "resync-interval"},
+		LoopElection:   {campaign, "from lease-ttl and the etcd request timeout"},
+		LoopRegistry:   {watch, "the etcd watch's progress checks"},
 	}
 	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		if q := quiet[name]; overrides[name] <= q.d {
@@ -74,12 +79,12 @@ func (o *options) loopAllowances(overrides map[string]time.Duration, campaign, w
 	}
 	a := map[string]time.Duration{
 		// The agent turns every host-check and heartbeat interval.
-		loopAgent: max(3*max(o.HostCheck, o.Heartbeat), minAllowance),
+		LoopAgent: max(3*max(c.HostCheck, c.Heartbeat), minAllowance),
 		// Idle, the reconciler turns every resync; passing, it beats at
 		// every call attempt, batch, poll and table.
-		loopReconciler: max(3*o.Resync, minAllowance),
-		loopElection:   2 * campaign,
-		loopRegistry:   max(3*o.Heartbeat, 2*watch),
+		LoopReconciler: max(3*c.Resync, minAllowance),
+		LoopElection:   2 * campaign,
+		LoopRegistry:   max(3*c.Heartbeat, 2*watch),
 	}
 	maps.Copy(a, overrides)
 	return a, nil
@@ -96,7 +101,7 @@ func (d *daemon) beater(loop string) func() {
 // longer petted, so systemd restarts it). It returns when ctx ends or
 // after resigning.
 func (d *daemon) resignWhenStuck(ctx context.Context, l *registry.Leadership) {
-	allowed := d.allow[loopReconciler]
+	allowed := d.allow[LoopReconciler]
 	t := time.NewTicker(min(max(allowed/20, 10*time.Millisecond), time.Second))
 	defer t.Stop()
 	for {
@@ -105,7 +110,7 @@ func (d *daemon) resignWhenStuck(ctx context.Context, l *registry.Leadership) {
 			return
 		case <-t.C:
 		}
-		since, stuck := d.beat.Stuck(loopReconciler)
+		since, stuck := d.beat.Stuck(LoopReconciler)
 		if !stuck {
 			continue
 		}

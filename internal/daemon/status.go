@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -22,8 +22,8 @@ func (d *daemon) document() status.Document {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	doc := status.Document{
-		SchemaVersion: status.SchemaVersion, Generated: time.Now().UTC(), Version: version,
-		Cluster: d.o.ClusterName, Mode: d.mode(),
+		SchemaVersion: status.SchemaVersion, Generated: time.Now().UTC(), Version: d.cfg.Version,
+		Cluster: d.cfg.Cluster, Mode: d.mode(),
 		Host: status.HostStatus{
 			Instance: d.self.ID, Target: d.self.Target, PrivateIP: d.self.PrivateIP, Subnets: s.subnets,
 			HostConfig: status.HostConfigStatus{State: s.hostConfig, LastApplied: s.lastApplied,
@@ -48,7 +48,7 @@ func (d *daemon) document() status.Document {
 	}
 	switch {
 	case d.mode() == status.ModeSelf || d.isLeader:
-		doc.Leader = status.LeaderStatus{Instance: d.self.ID, StatusAddr: d.o.StatusAddr, IsSelf: true, Known: true}
+		doc.Leader = status.LeaderStatus{Instance: d.self.ID, StatusAddr: d.cfg.StatusAddr, IsSelf: true, Known: true}
 	case d.leaderErr == nil && d.leader.Instance != "":
 		doc.Leader = status.LeaderStatus{Instance: d.leader.Instance, StatusAddr: d.leader.StatusAddr, Known: true}
 	}

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -26,8 +26,7 @@ import (
 // record goes and how to prepare the instance arrive later, through
 // setCloud and setPublish, when those answer.
 type agent struct {
-	o   *options
-	p   parsed
+	cfg Config
 	log *zap.Logger
 	// observe is told about every host-config apply (metrics); onDocker
 	// about every subnet discovery (dependency state). Both may be nil.
@@ -55,8 +54,8 @@ type agent struct {
 
 // newAgent returns an agent that knows the VPC's CIDRs when vpcCIDRs is not
 // empty; it does no I/O.
-func newAgent(o *options, p parsed, log *zap.Logger, vpcCIDRs []netip.Prefix) *agent {
-	return &agent{o: o, p: p, log: log, heartbeat: o.Heartbeat, recheck: o.HostCheck,
+func newAgent(cfg Config, log *zap.Logger, vpcCIDRs []netip.Prefix) *agent {
+	return &agent{cfg: cfg, log: log, heartbeat: cfg.Heartbeat, recheck: cfg.HostCheck,
 		kick: make(chan struct{}, 1), vpcCIDRs: slices.Clone(vpcCIDRs)}
 }
 
@@ -123,7 +122,7 @@ func (a *agent) record(now time.Time) reconciler.Host {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := reconciler.Host{Instance: a.self.ID, Target: a.self.Target, PrivateIP: a.self.PrivateIP,
-		HostConfig: a.state.hostConfig, Version: version, StatusAddr: a.o.StatusAddr, LastSeen: now}
+		HostConfig: a.state.hostConfig, Version: a.cfg.Version, StatusAddr: a.cfg.StatusAddr, LastSeen: now}
 	for _, s := range a.state.subnets {
 		h.Subnets = append(h.Subnets, reconciler.Claim{Subnet: s, Since: a.state.since[s]})
 	}
@@ -193,7 +192,7 @@ func (a *agent) run(ctx context.Context, firstDone chan<- struct{}) {
 func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 	subnets, err := a.discover(ctx)
 	now := time.Now()
-	if a.onDocker != nil && (len(a.p.subnets) == 0) {
+	if a.onDocker != nil && len(a.cfg.Subnets) == 0 {
 		a.onDocker(err)
 	}
 	a.mu.Lock()
@@ -231,7 +230,7 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 			return subnetsChanged
 		}
 	}
-	if !a.o.HostConfig {
+	if !a.cfg.HostConfig {
 		a.setHostConfig(now, false, nil)
 		return subnetsChanged
 	}
@@ -239,7 +238,7 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 		a.setHostConfig(now, false, errWaitingForVPC)
 		return subnetsChanged
 	}
-	res, err := hostcfg.Apply(ctx, hostOptions(a.o, a.p, current, vpcCIDRs), a.log)
+	res, err := hostcfg.Apply(ctx, a.cfg.hostOptions(current, vpcCIDRs), a.log)
 	if err != nil {
 		err = fmt.Errorf("configure host: %w", err)
 	}
@@ -248,12 +247,12 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 }
 
 func (a *agent) discover(ctx context.Context) ([]netip.Prefix, error) {
-	if len(a.p.subnets) > 0 {
-		return slices.Clone(a.p.subnets), nil
+	if len(a.cfg.Subnets) > 0 {
+		return slices.Clone(a.cfg.Subnets), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	subnets, err := hostcfg.DiscoverSubnets(ctx, a.o.DockerHost, a.o.Networks)
+	subnets, err := hostcfg.DiscoverSubnets(ctx, a.cfg.DockerHost, a.cfg.Networks)
 	slices.SortFunc(subnets, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
 	return subnets, err
 }
@@ -278,7 +277,7 @@ func (a *agent) setHostConfig(now time.Time, changed bool, err error) {
 			a.log.Error("host config failed", zap.Error(err))
 		}
 		a.state.hostConfig, a.state.hostErr = "error", err.Error()
-	case !a.o.HostConfig:
+	case !a.cfg.HostConfig:
 		a.state.hostConfig, a.state.hostErr = "disabled", ""
 	default:
 		if a.state.hostConfig == "error" {
@@ -290,7 +289,7 @@ func (a *agent) setHostConfig(now time.Time, changed bool, err error) {
 		a.state.lastChange = now
 		a.log.Info("host config re-applied")
 	}
-	if a.observe != nil && a.o.HostConfig {
+	if a.observe != nil && a.cfg.HostConfig {
 		a.observe(changed, err)
 	}
 }
@@ -328,7 +327,7 @@ func (a *agent) publishNow(ctx context.Context) {
 // Docker comes back from a restart (which puts Docker's MASQUERADE back on
 // top of POSTROUTING). It reconnects until ctx ends.
 func (a *agent) watchDocker(ctx context.Context, kick chan<- struct{}) {
-	if len(a.p.subnets) > 0 && !a.o.HostConfig {
+	if len(a.cfg.Subnets) > 0 && !a.cfg.HostConfig {
 		return // nothing here depends on Docker
 	}
 	send := func() {
@@ -339,7 +338,7 @@ func (a *agent) watchDocker(ctx context.Context, kick chan<- struct{}) {
 	}
 	connected := true
 	for ctx.Err() == nil {
-		d, err := hostcfg.NewDocker(a.o.DockerHost)
+		d, err := hostcfg.NewDocker(a.cfg.DockerHost)
 		if err != nil {
 			a.log.Error("docker events", zap.Error(err))
 			return // a bad address does not get better
