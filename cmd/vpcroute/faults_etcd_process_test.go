@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 )
 
 // etcdKillPending is how long the simulator keeps each new route Pending
@@ -23,15 +21,8 @@ const etcdKillPending = 5 * time.Second
 // exactly the missing routes: each destination once, every one Available,
 // no delete, no further write once converged.
 func TestFaultEtcdKilledMidConverge(t *testing.T) {
-	s := startSim(t, etcdKillPending.String())
-	etcd := etcdtest.Start(t)
-	want := manyWant(30)
-	ds := []*daemonProc{
-		s.startDaemon(t, "i-aaa", "", etcd.Endpoints(), manySubnets(0, 30)...),
-		s.startDaemon(t, "i-bbb", "", etcd.Endpoints(), manySubnets(1, 30)...),
-	}
-	unownedBefore := unowned(s.entries(t))
-	leader := s.firstCreate(t, ds)
+	c := startManyRoutes(t, etcdKillPending)
+	s, etcd, ds, want, unownedBefore, leader := c.s, c.etcd, c.ds, c.want, c.unownedBefore, c.leader
 
 	etcd.Stop() // SIGKILL
 	killed := time.Now()

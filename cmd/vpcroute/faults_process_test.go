@@ -210,15 +210,8 @@ func TestFaultSimulatorRestartedEmpty(t *testing.T) {
 // creates exactly the rest: each destination once, every one Available,
 // no delete, and no further write once converged.
 func TestFaultDaemonKilledMidApply(t *testing.T) {
-	s := startSim(t, "8s")
-	etcd := etcdtest.Start(t)
-	want := manyWant(30)
-	ds := []*daemonProc{
-		s.startDaemon(t, "i-aaa", "", etcd.Endpoints(), manySubnets(0, 30)...),
-		s.startDaemon(t, "i-bbb", "", etcd.Endpoints(), manySubnets(1, 30)...),
-	}
-	unownedBefore := unowned(s.entries(t))
-	leader := s.firstCreate(t, ds)
+	c := startManyRoutes(t, 8*time.Second)
+	s, etcd, ds, want, unownedBefore, leader := c.s, c.etcd, c.ds, c.want, c.unownedBefore, c.leader
 	l := byID(ds, leader)
 	l.kill()
 	other := byID(ds, otherOf(leader))
@@ -282,19 +275,37 @@ func manyWant(n int) []string {
 	return want
 }
 
-// firstCreate waits until the simulator has answered a create call with
-// success and returns the leader the daemons agree on then.
-func (s *simProc) firstCreate(t *testing.T, ds []*daemonProc) string {
+// manyRoutes is a cluster of two daemons converging 60 routes, 30 each
+// (manyWant(30)), seen at the leader's first successful create call.
+type manyRoutes struct {
+	s             *simProc
+	etcd          *etcdtest.Server
+	ds            []*daemonProc
+	want          []string
+	unownedBefore []sim.Entry
+	leader        string
+}
+
+// startManyRoutes starts the simulator with each new route Pending for
+// pending, etcd and the two daemons, and returns once the simulator has
+// answered a create call with success, with the leader the daemons agree
+// on then.
+func startManyRoutes(t *testing.T, pending time.Duration) manyRoutes {
 	t.Helper()
-	var leader string
+	c := manyRoutes{s: startSim(t, pending.String()), etcd: etcdtest.Start(t), want: manyWant(30)}
+	c.ds = []*daemonProc{
+		c.s.startDaemon(t, "i-aaa", "", c.etcd.Endpoints(), manySubnets(0, 30)...),
+		c.s.startDaemon(t, "i-bbb", "", c.etcd.Endpoints(), manySubnets(1, 30)...),
+	}
+	c.unownedBefore = unowned(c.s.entries(t))
 	eventually(t, 60*time.Second, "the leader's first create call", func() (err error) {
-		if createdOK(s.stats(t)) == 0 {
+		if createdOK(c.s.stats(t)) == 0 {
 			return fmt.Errorf("no create yet")
 		}
-		leader, err = leaderOf(ds)
+		c.leader, err = leaderOf(c.ds)
 		return err
 	})
-	return leader
+	return c
 }
 
 // checkNoDuplicates fails the test when a destination appears twice in
