@@ -84,7 +84,7 @@ test: deps lint
 FAULT_DURATION ?= 2m
 faults: deps
 	VPCROUTE_FAULT_DURATION=$(FAULT_DURATION) $(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json \
-		-run 'TestFault|TestDaemonRebootWhileEtcdIsDown' ./cmd/vpcroute/ ./examples/lab/
+		-run 'TestFault|TestDaemonRebootWhileEtcdIsDown|TestLeaderCutOffFromEtcd|TestDaemonRestoresRulesWhileEtcdIsDown' ./cmd/vpcroute/ ./examples/lab/
 
 # unit is go test -short: pure tests and in-process fakes only. It skips
 # everything that needs root, namespaces, dockerd, etcd or the project's own

@@ -210,34 +210,8 @@ func TestFaultSimulatorRestartedEmpty(t *testing.T) {
 // creates exactly the rest: each destination once, every one Available,
 // no delete, and no further write once converged.
 func TestFaultDaemonKilledMidApply(t *testing.T) {
-	s := startSim(t, "8s")
-	etcd := etcdtest.Start(t)
-	subnets := func(second int) []string {
-		var args []string
-		for i := range 30 {
-			args = append(args, "--subnet", fmt.Sprintf("10.%d.%d.0/24", second, i))
-		}
-		return args
-	}
-	var want []string
-	for i := range 30 {
-		want = append(want, fmt.Sprintf("10.0.%d.0/24>i-aaa:Available", i), fmt.Sprintf("10.1.%d.0/24>i-bbb:Available", i))
-	}
-	ds := []*daemonProc{
-		s.startDaemon(t, "i-aaa", "", etcd.Endpoints(), subnets(0)...),
-		s.startDaemon(t, "i-bbb", "", etcd.Endpoints(), subnets(1)...),
-	}
-	unownedBefore := unowned(s.entries(t))
-	var leader string
-	eventually(t, 60*time.Second, "the leader's first create call", func() (err error) {
-		if createdOK(s.stats(t)) == 0 {
-			return fmt.Errorf("no create yet")
-		}
-		if leader, err = leaderOf(ds); err != nil {
-			return err
-		}
-		return nil
-	})
+	c := startManyRoutes(t, 8*time.Second)
+	s, etcd, ds, want, unownedBefore, leader := c.s, c.etcd, c.ds, c.want, c.unownedBefore, c.leader
 	l := byID(ds, leader)
 	l.kill()
 	other := byID(ds, otherOf(leader))
@@ -255,7 +229,7 @@ func TestFaultDaemonKilledMidApply(t *testing.T) {
 	t.Logf("SIGKILL of leader %s mid-apply: %d of %d routes in the cloud (%d Pending)", leader, len(atKill), len(want), pending)
 	before := s.stats(t)
 
-	restarted := s.startDaemon(t, leader, "", etcd.Endpoints(), subnets(map[string]int{"i-aaa": 0, "i-bbb": 1}[leader])...)
+	restarted := s.startDaemon(t, leader, "", etcd.Endpoints(), manySubnets(map[string]int{"i-aaa": 0, "i-bbb": 1}[leader], 30)...)
 	ds = []*daemonProc{other, restarted}
 	took := s.wantOwned(t, 90*time.Second, want...)
 	var next string
@@ -278,6 +252,66 @@ func TestFaultDaemonKilledMidApply(t *testing.T) {
 	if n := max(largestCreate(t, other.out.String()[otherMark:]), largestCreate(t, restarted.out.String())); n != len(want)-len(atKill) {
 		t.Errorf("the largest create call after the restart named %d routes, want the %d missing", n, len(want)-len(atKill))
 	}
+	s.checkNoDuplicates(t)
+	s.checkUnowned(t, unownedBefore)
+}
+
+// manySubnets are --subnet flags for n /24s 10.<second>.0-n.0/24.
+func manySubnets(second, n int) []string {
+	var args []string
+	for i := range n {
+		args = append(args, "--subnet", fmt.Sprintf("10.%d.%d.0/24", second, i))
+	}
+	return args
+}
+
+// manyWant are the Available entries of manySubnets(0, n) on i-aaa and
+// manySubnets(1, n) on i-bbb, as wantOwned takes them.
+func manyWant(n int) []string {
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("10.0.%d.0/24>i-aaa:Available", i), fmt.Sprintf("10.1.%d.0/24>i-bbb:Available", i))
+	}
+	return want
+}
+
+// manyRoutes is a cluster of two daemons converging 60 routes, 30 each
+// (manyWant(30)), seen at the leader's first successful create call.
+type manyRoutes struct {
+	s             *simProc
+	etcd          *etcdtest.Server
+	ds            []*daemonProc
+	want          []string
+	unownedBefore []sim.Entry
+	leader        string
+}
+
+// startManyRoutes starts the simulator with each new route Pending for
+// pending, etcd and the two daemons, and returns once the simulator has
+// answered a create call with success, with the leader the daemons agree
+// on then.
+func startManyRoutes(t *testing.T, pending time.Duration) manyRoutes {
+	t.Helper()
+	c := manyRoutes{s: startSim(t, pending.String()), etcd: etcdtest.Start(t), want: manyWant(30)}
+	c.ds = []*daemonProc{
+		c.s.startDaemon(t, "i-aaa", "", c.etcd.Endpoints(), manySubnets(0, 30)...),
+		c.s.startDaemon(t, "i-bbb", "", c.etcd.Endpoints(), manySubnets(1, 30)...),
+	}
+	c.unownedBefore = unowned(c.s.entries(t))
+	eventually(t, 60*time.Second, "the leader's first create call", func() (err error) {
+		if createdOK(c.s.stats(t)) == 0 {
+			return fmt.Errorf("no create yet")
+		}
+		c.leader, err = leaderOf(c.ds)
+		return err
+	})
+	return c
+}
+
+// checkNoDuplicates fails the test when a destination appears twice in
+// the simulator's route tables.
+func (s *simProc) checkNoDuplicates(t *testing.T) {
+	t.Helper()
 	var dests []string
 	for _, e := range s.entries(t) {
 		dests = append(dests, e.Destination)
@@ -286,7 +320,6 @@ func TestFaultDaemonKilledMidApply(t *testing.T) {
 	if c := slices.Compact(slices.Clone(dests)); len(c) != len(dests) {
 		t.Errorf("duplicate destinations in the route table: %v", dests)
 	}
-	s.checkUnowned(t, unownedBefore)
 }
 
 func otherOf(id string) string {

@@ -137,3 +137,86 @@ func depState(doc status.Document, name string) string {
 	}
 	return "absent"
 }
+
+// TestDaemonRestoresRulesWhileEtcdIsDown: with etcd down and the daemon
+// running, every iptables table of a host is flushed and dockerd is
+// restarted (its rules back on top of the empty tables). The daemon puts
+// its own rules back from what the host knows, without etcd: the same
+// rule set as before, no duplicate, every pair of containers reaching each
+// other both ways, no route written. Then etcd comes back and nothing
+// changes.
+func TestDaemonRestoresRulesWhileEtcdIsDown(t *testing.T) {
+	l := sharedLab(t)
+	ctx := testCtx(t)
+	ensureDaemons(ctx, t, l)
+	h := l.Hosts[len(l.Hosts)-1] // not host0: TestCleanup compares host0 with its start
+	before, err := l.IptablesSave(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writesBefore := simWrites(ctx, t, l)
+	if err := l.StopEtcd(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.RestartEtcd(context.Background()); err != nil {
+			t.Errorf("restart etcd after the test: %v", err)
+		}
+	})
+	waitStatus(ctx, t, l, h, convergeTimeout, "etcd seen down", func(d status.Document) bool { return depState(d, "etcd") != status.DepUp })
+
+	if err := l.FlushIptables(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RestartDocker(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	dockerBack := time.Now()
+	var now string
+	deadline := dockerBack.Add(convergeTimeout)
+	for {
+		if now, err = l.IptablesSave(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		if lab.SortedRules(now) == lab.SortedRules(before) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's iptables not back to the rules from before the flush within %s of dockerd's restart:\n%s\ndaemon log: %s",
+				h.Name, convergeTimeout, orderDiff(before, now), tailFile(h.DaemonLog()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	restored := time.Since(dockerBack)
+	if dup := lab.DuplicateRules(now); len(dup) > 0 {
+		t.Errorf("duplicated iptables rules on %s:\n  %s", h.Name, strings.Join(dup, "\n  "))
+	}
+	doc, err := l.Status(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := doc.Host.HostConfig; hc.State != status.HostConfigOK || depState(doc, "etcd") == status.DepUp {
+		t.Errorf("%s with etcd down after the flush: host config %s (%s), etcd %s", h.Name, hc.State, hc.Error, depState(doc, "etcd"))
+	}
+	t.Logf("iptables flushed and dockerd restarted with etcd down: %s's rule set as before %s after dockerd was back",
+		h.Name, restored.Round(time.Millisecond))
+	expectMatrix(ctx, t, l, "after the flush and dockerd's restart, etcd down", everything)
+	checkSources(ctx, t, l)
+
+	if err := l.RestartEtcd(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.WaitLeader(ctx, convergeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	requireEntries(ctx, t, l)
+	checkUnowned(ctx, t, l)
+	if w := simWrites(ctx, t, l) - writesBefore; w != 0 {
+		t.Errorf("%d route writes across the flush and etcd's outage, want 0", w)
+	}
+	if now, err := l.IptablesSave(ctx, h); err != nil {
+		t.Fatal(err)
+	} else if lab.SortedRules(now) != lab.SortedRules(before) {
+		t.Errorf("after etcd came back, iptables on %s differ from before the flush:\n%s", h.Name, orderDiff(before, now))
+	}
+}

@@ -63,6 +63,9 @@ func (l *Lab) startSim(ctx context.Context) error {
 		"--listen", "unix:" + s.sock,
 		"--topology", topoPath,
 		"--dataplane-netns", "self",
+		// Every call with its caller's address: SimCallsSince tells
+		// which host wrote, and in what order.
+		"--log-level", "debug",
 	}
 	if l.cfg.Provider != ProviderAWS { // EC2 route changes are synchronous
 		args = append(args, "--pending-delay", l.cfg.PendingDelay.String())
