@@ -45,6 +45,7 @@ route; a stuck loop (--stuck-after) fails /healthz.`,
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", 10*time.Second, "leader lease; a killed leader is replaced within about this long")
 	fs.DurationVar(&o.SilentAfter, "silent-after", reconciler.DefaultSilentAfter, "ask the cloud whether a host silent this long still exists (its routes stay unless it is gone)")
 	fs.StringVar(&o.CacheDir, "cache-dir", daemon.DefaultCacheDir, "where the VPC's CIDRs are saved, to configure the host at the next boot before the cloud API answers")
+	fs.StringVar(&o.DaemonDockerConfig, "docker-config", "/etc/docker/daemon.json", "Docker's daemon.json: a bip it sets (vpcroute allocate) that Docker does not run yet is reported (empty: not checked)")
 	fs.BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "let one reconcile delete more than max(3, 25%) of the cluster's routes")
 	fs.StringArrayVar(&o.StuckAfter, "stuck-after", nil, "a loop without progress this long is stuck (/healthz fails, a stuck reconciler resigns leadership): loop=duration, loop one of "+strings.Join(daemon.LoopNames(), ", ")+", repeatable (default: derived from the intervals)")
 	addShared(cmd, shared, flagGroups)
@@ -120,7 +121,7 @@ func (o *options) daemonConfig() (daemon.Config, error) {
 	}
 	return daemon.Config{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, VPCCIDRs: p.vpcCIDRs,
-		Subnets: p.subnets, DockerHost: o.DockerHost, Networks: o.Networks,
+		Subnets: p.subnets, DockerHost: o.DockerHost, Networks: o.Networks, DockerConfig: o.DaemonDockerConfig,
 		HostConfig: o.HostConfig, ForwardPolicyAccept: p.forwardAll, ProcSys: o.ProcSys,
 		StateDir: o.StateDir, CacheDir: o.CacheDir,
 		Policy: p.policy, AllowCarveOut: o.AllowCarveOut, AllowMassDelete: o.AllowMassDelete,

@@ -29,7 +29,7 @@ func daemonConfigOf(t *testing.T, args ...string) (daemon.Config, error) {
 func TestDaemonConfigFromFlags(t *testing.T) {
 	cfg, err := daemonConfigOf(t, "--cluster-cidr", "10.0.0.0/8", "--cluster-name", "lab", "--vpc-cidr", "192.168.0.0/16",
 		"--subnet", "10.0.1.0/24", "--docker-host", "unix:///tmp/d.sock", "--network", "app", "--host-config=true",
-		"--forward-policy", "accept", "--proc-sys", "/tmp/sys", "--state-dir", "/tmp/state", "--cache-dir", "/tmp/cache",
+		"--forward-policy", "accept", "--proc-sys", "/tmp/sys", "--state-dir", "/tmp/state", "--cache-dir", "/tmp/cache", "--docker-config", "/tmp/daemon.json",
 		"--policy", "upsert-only", "--allow-carve-out", "--allow-mass-delete", "--resync-interval", "61s",
 		"--debounce", "2s", "--silent-after", "5m", "--host-check-interval", "31s", "--heartbeat-interval", "29s",
 		"--lease-ttl", "11s", "--stuck-after", "reconciler=10m", "--timeout", "7m", "--status-addr", "127.0.0.1:9",
@@ -40,7 +40,7 @@ func TestDaemonConfigFromFlags(t *testing.T) {
 	want := map[string]any{
 		"Cluster": "lab", "ClusterCIDR": "10.0.0.0/8", "VPCCIDRs": "[192.168.0.0/16]", "Subnets": "[10.0.1.0/24]",
 		"DockerHost": "unix:///tmp/d.sock", "Networks": "[app]", "HostConfig": "true", "ForwardPolicyAccept": "true",
-		"ProcSys": "/tmp/sys", "StateDir": "/tmp/state", "CacheDir": "/tmp/cache",
+		"ProcSys": "/tmp/sys", "StateDir": "/tmp/state", "CacheDir": "/tmp/cache", "DockerConfig": "/tmp/daemon.json",
 		"AllowCarveOut": "true", "AllowMassDelete": "true", "Resync": "1m1s", "Debounce": "2s", "SilentAfter": "5m0s",
 		"HostCheck": "31s", "Heartbeat": "29s", "LeaseTTL": "11s", "StuckAfter": "map[reconciler:10m0s]", "Timeout": "7m0s",
 		"StatusAddr": "127.0.0.1:9", "Version": version,

@@ -29,6 +29,9 @@ type doctorFlags struct {
 	output string
 	peer   string
 	quota  int
+	// dockerConfig is Docker's daemon.json, whose bip is compared with
+	// what Docker runs.
+	dockerConfig string
 }
 
 func newDoctorCommand(o *options, shared *pflag.FlagSet) *cobra.Command {
@@ -58,6 +61,7 @@ input.`,
 	fs := cmd.Flags()
 	addOutputFlag(cmd, &df.output)
 	fs.StringVar(&df.peer, "peer", "", "also check the routes to another host: a container IP there, its subnet, or its instance ID")
+	fs.StringVar(&df.dockerConfig, "docker-config", "/etc/docker/daemon.json", "Docker's daemon.json: its bip (vpcroute allocate) is compared with what Docker runs (empty: not checked)")
 	fs.IntVar(&df.quota, "route-quota", 0, "route entries a table may hold (default: the provider's, 200 custom entries on Alibaba Cloud)")
 	fs.DurationVar(&o.Resync, "resync-interval", reconciler.DefaultResync, "the daemons' --resync-interval: a last reconcile older than three of them fails")
 	// Every flag of sync, so that doctor runs with the same flags as the
@@ -110,7 +114,7 @@ func runDoctor(ctx context.Context, o *options, df *doctorFlags, stdout io.Write
 	}
 	opts := doctor.Options{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, HostConfig: o.HostConfig, RouteQuota: df.quota,
-		Subnets: p.subnets, DockerHost: o.DockerHost, Networks: o.Networks, ProcSys: o.ProcSys,
+		Subnets: p.subnets, DockerHost: o.DockerHost, DockerConfig: df.dockerConfig, Networks: o.Networks, ProcSys: o.ProcSys,
 		ProviderSpec: o.providerSpec(),
 		Provider:     func(context.Context) (cloud.Provider, error) { return prov, perr },
 		StatusAddr:   o.StatusAddr, Resync: o.Resync, Peer: peer, Timeout: o.Timeout,

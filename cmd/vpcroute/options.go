@@ -42,6 +42,9 @@ type options struct {
 	ProcSys           string
 	StateDir          string
 	CacheDir          string
+	// DaemonDockerConfig is the daemon's --docker-config: the daemon.json
+	// whose bip it compares with what Docker runs.
+	DaemonDockerConfig string
 
 	// Registry (etcd) and status settings, shared by daemon, sync --remove
 	// and status.

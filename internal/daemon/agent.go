@@ -101,6 +101,9 @@ type agentState struct {
 	published   time.Time
 	publishErr  string
 	ready       bool
+	// bipMismatch says why the bip daemon.json sets is not what Docker
+	// runs (Docker not restarted since `vpcroute allocate`), or "".
+	bipMismatch string
 	// known is true once the subnets came from a successful discovery or
 	// from this host's record in the registry. Until then nothing is
 	// published: an empty claim would make the leader delete this host's
@@ -194,6 +197,9 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 	now := time.Now()
 	if a.onDocker != nil && len(a.cfg.Subnets) == 0 {
 		a.onDocker(err)
+	}
+	if err == nil && len(a.cfg.Subnets) == 0 {
+		a.checkBIP(subnets)
 	}
 	a.mu.Lock()
 	if err == nil && (!slices.Equal(subnets, a.state.subnets) || !a.state.known) {
@@ -376,5 +382,35 @@ func (a *agent) watchDocker(ctx context.Context, kick chan<- struct{}) {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+}
+
+// checkBIP compares the bip daemon.json sets with the subnets Docker runs
+// and keeps the difference for /status, logging each change. A daemon.json
+// that cannot be read is logged and not compared: the check is advice.
+func (a *agent) checkBIP(running []netip.Prefix) {
+	if a.cfg.DockerConfig == "" {
+		return
+	}
+	var why string
+	f, err := hostcfg.LoadDockerConfig(a.cfg.DockerConfig)
+	if err == nil {
+		var bip netip.Prefix
+		if bip, _, err = f.Config.BIP(); err == nil {
+			why = hostcfg.BIPNotRunning(bip, running)
+		}
+	}
+	if err != nil {
+		a.log.Debug("cannot compare Docker's bip with daemon.json", zap.Error(err))
+	}
+	a.mu.Lock()
+	changed := a.state.bipMismatch != why
+	a.state.bipMismatch = why
+	a.mu.Unlock()
+	switch {
+	case changed && why != "":
+		a.log.Warn("Docker does not run the allocated subnet yet", zap.String("reason", why))
+	case changed:
+		a.log.Info("Docker runs the bip daemon.json sets")
 	}
 }

@@ -34,6 +34,10 @@ type Config struct {
 	Subnets    []netip.Prefix
 	DockerHost string
 	Networks   []string
+	// DockerConfig is Docker's daemon.json (--docker-config): when it sets
+	// a bip (vpcroute allocate) that Docker does not run yet, the agent
+	// says so on /status and in its log. Empty: not checked.
+	DockerConfig string
 
 	// HostConfig turns host configuration (ip_forward, iptables) on;
 	// ForwardPolicyAccept, ProcSys and StateDir are hostcfg.Options'.

@@ -28,6 +28,7 @@ func (d *daemon) document() status.Document {
 			Instance: d.self.ID, Target: d.self.Target, PrivateIP: d.self.PrivateIP, Subnets: s.subnets,
 			HostConfig: status.HostConfigStatus{State: s.hostConfig, LastApplied: s.lastApplied,
 				LastChange: s.lastChange, Error: s.hostErr},
+			BIPMismatch: s.bipMismatch,
 		},
 		Hosts:        d.hosts,
 		Reconcile:    d.report,

@@ -115,6 +115,10 @@ type HostStatus struct {
 	// RecordRefused is why the leader's last pass refused this host's
 	// record (none of its claims is routed), or empty.
 	RecordRefused string `json:"recordRefused,omitempty"`
+	// BIPMismatch says why the bip Docker's daemon.json sets (vpcroute
+	// allocate) is not the subnet Docker runs (Docker not restarted since),
+	// or is empty.
+	BIPMismatch string `json:"bipMismatch,omitempty"`
 }
 
 // HostConfigStatus is the state of the host's own configuration.

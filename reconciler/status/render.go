@@ -117,6 +117,9 @@ func (r *renderer) host(d Document) {
 	for _, c := range h.ClaimConflicts {
 		r.printf("Claim        %s\n", claimLine(c))
 	}
+	if h.BIPMismatch != "" {
+		r.printf("Docker       %s\n", h.BIPMismatch)
+	}
 	if h.RecordRefused != "" {
 		r.printf("Record       refused by the leader: %s\n", h.RecordRefused)
 	}

@@ -228,3 +228,16 @@ func TestWriteJSONEscapesControlCharacters(t *testing.T) {
 		t.Errorf("not indented JSON:\n%s", out)
 	}
 }
+
+// A bip Docker does not run yet is named on the host's own lines.
+func TestRenderBIPMismatch(t *testing.T) {
+	d := clusterDocument()
+	d.Host.BIPMismatch = "daemon.json sets bip 10.1.196.1/24 (subnet 10.1.196.0/24) but Docker runs 172.17.0.0/16: restart Docker to move its bridge to the allocated subnet"
+	var b strings.Builder
+	if err := Render(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Docker       daemon.json sets bip 10.1.196.1/24"; !strings.Contains(b.String(), want) {
+		t.Errorf("render lacks %q:\n%s", want, b.String())
+	}
+}

@@ -18,6 +18,12 @@ var breakCases = []breakCase{
 		f.Docker.Err = "docker at unix:///var/run/docker.sock is unreachable: dial unix /var/run/docker.sock: connect: no such file or directory"
 		f.Subnets.Local = nil
 	}},
+	{"bip allocated, Docker not restarted", func(f *Facts) {
+		f.DockerConfig = DockerConfigFacts{Path: "/etc/docker/daemon.json", BIP: pfx("10.7.0.1/24")}
+	}},
+	{"daemon.json unreadable", func(f *Facts) {
+		f.DockerConfig = DockerConfigFacts{Path: "/etc/docker/daemon.json", Err: "/etc/docker/daemon.json: invalid JSON at byte 3: invalid character 'x'"}
+	}},
 	{"network missing", func(f *Facts) {
 		f.Subnets.Err = `docker network "blue" not found at unix:///var/run/docker.sock; expected an existing bridge network (see docker network ls)`
 		f.Subnets.Local = nil

@@ -126,6 +126,7 @@ type def struct{ id, title string }
 // The checks, in report order. IDs are stable: scripts may match them.
 var (
 	defDocker        = def{"docker.reachable", "Docker answers"}
+	defDockerBIP     = def{"docker.bip", "Docker runs the bip daemon.json sets"}
 	defSubnetsFound  = def{"subnets.found", "local container subnets found"}
 	defVPCOverlap    = def{"subnets.vpc-overlap", "local subnets clear of the VPC and its vswitches"}
 	defClusterCIDR   = def{"subnets.cluster-cidr", "local subnets inside the cluster CIDR"}

@@ -11,6 +11,8 @@
 // In report order, with their stable IDs:
 //
 //	docker.reachable         Docker answers (SKIP with --subnet: Docker is not asked)
+//	docker.bip               Docker runs the bip its daemon.json sets (WARN until Docker is
+//	                         restarted after vpcroute allocate; --docker-config)
 //	subnets.found            the local container subnets are known
 //	subnets.vpc-overlap      none overlaps a VPC or vswitch/subnet CIDR
 //	subnets.cluster-cidr     all lie inside the cluster CIDR

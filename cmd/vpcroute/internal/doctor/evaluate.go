@@ -11,6 +11,7 @@ func Evaluate(f Facts) []Check {
 	sc := classify(f)
 	checks := []Check{
 		checkDocker(f),
+		checkDockerBIP(f),
 		checkSubnetsFound(f),
 		checkVPCOverlap(f, sc),
 		checkClusterCIDR(f, sc),

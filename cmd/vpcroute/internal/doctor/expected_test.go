@@ -3,11 +3,19 @@ package doctor
 // expected is, for each break case, every check that does not PASS with its
 // verdict, and the exact cause and fix of the one that names the break.
 var expected = map[string]expectation{
-	"docker down": {map[string]Result{"docker.reachable": Fail, "subnets.found": Skip, "subnets.vpc-overlap": Skip, "subnets.cluster-cidr": Skip, "subnets.distinct": Skip, "iptables.forward": Skip, "iptables.nat": Skip, "routes.local": Skip},
+	"docker down": {map[string]Result{"docker.reachable": Fail, "docker.bip": Skip, "subnets.found": Skip, "subnets.vpc-overlap": Skip, "subnets.cluster-cidr": Skip, "subnets.distinct": Skip, "iptables.forward": Skip, "iptables.nat": Skip, "routes.local": Skip},
 		"docker.reachable",
 		"docker at unix:///var/run/docker.sock is unreachable: dial unix /var/run/docker.sock: connect: no such file or directory",
 		"start Docker (systemctl start docker), or point --docker-host (or DOCKER_HOST) at its socket"},
-	"network missing": {map[string]Result{"subnets.found": Fail, "subnets.vpc-overlap": Skip, "subnets.cluster-cidr": Skip, "subnets.distinct": Skip, "iptables.forward": Skip, "iptables.nat": Skip, "routes.local": Skip},
+	"bip allocated, Docker not restarted": {map[string]Result{"docker.bip": Warn},
+		"docker.bip",
+		"daemon.json sets bip 10.7.0.1/24 (subnet 10.7.0.0/24) but Docker runs 10.2.0.0/24: restart Docker to move its bridge to the allocated subnet",
+		"restart Docker (systemctl restart docker); the daemon re-applies host config for the new subnet and the leader routes it"},
+	"daemon.json unreadable": {map[string]Result{"docker.bip": Warn},
+		"docker.bip",
+		"/etc/docker/daemon.json: invalid JSON at byte 3: invalid character 'x'",
+		"fix /etc/docker/daemon.json (dockerd refuses a daemon.json it cannot parse), or point --docker-config at Docker's daemon.json"},
+	"network missing": {map[string]Result{"subnets.found": Fail, "docker.bip": Skip, "subnets.vpc-overlap": Skip, "subnets.cluster-cidr": Skip, "subnets.distinct": Skip, "iptables.forward": Skip, "iptables.nat": Skip, "routes.local": Skip},
 		"subnets.found",
 		"docker network \"blue\" not found at unix:///var/run/docker.sock; expected an existing bridge network (see docker network ls)",
 		"check --network against `docker network ls`"},

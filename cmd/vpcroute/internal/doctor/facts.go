@@ -25,13 +25,15 @@ type Facts struct {
 	// provider's default (Cloud.Limit).
 	RouteQuota int
 
-	Docker  DockerFacts
-	Subnets SubnetFacts
-	Cloud   CloudFacts
-	Others  OtherHosts
-	Host    HostFacts
-	Peer    PeerFacts
-	Daemon  DaemonFacts
+	Docker DockerFacts
+	// DockerConfig is Docker's daemon.json as read (--docker-config).
+	DockerConfig DockerConfigFacts
+	Subnets      SubnetFacts
+	Cloud        CloudFacts
+	Others       OtherHosts
+	Host         HostFacts
+	Peer         PeerFacts
+	Daemon       DaemonFacts
 }
 
 // DockerFacts is what the Docker daemon answered.
@@ -43,6 +45,17 @@ type DockerFacts struct {
 	Addr       string
 	APIVersion string
 	Err        string
+}
+
+// DockerConfigFacts is what Docker's daemon.json sets.
+type DockerConfigFacts struct {
+	// Path is the file read; empty when not asked.
+	Path string
+	// BIP is the bip it sets (vpcroute allocate writes it); invalid when
+	// it sets none.
+	BIP netip.Prefix
+	// Err is why it could not be read.
+	Err string
 }
 
 // Subnet sources.

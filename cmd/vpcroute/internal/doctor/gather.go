@@ -33,7 +33,10 @@ type Options struct {
 	// DockerHost for the default bridge and Networks.
 	Subnets    []netip.Prefix
 	DockerHost string
-	Networks   []string
+	// DockerConfig is Docker's daemon.json, whose bip is compared with
+	// what Docker runs; empty: not read.
+	DockerConfig string
+	Networks     []string
 	// ProcSys is the sysctl tree (default /proc/sys).
 	ProcSys string
 	// ProviderSpec is the registry's record of the provider: its name,
@@ -109,6 +112,22 @@ func gatherSubnets(ctx context.Context, o Options, f *Facts) {
 		return
 	}
 	f.Subnets.Local = sortPrefixes(subnets)
+	gatherDockerConfig(o, f)
+}
+
+// gatherDockerConfig reads the bip Docker's daemon.json sets.
+func gatherDockerConfig(o Options, f *Facts) {
+	if o.DockerConfig == "" {
+		return
+	}
+	f.DockerConfig.Path = o.DockerConfig
+	file, err := hostcfg.LoadDockerConfig(o.DockerConfig)
+	if err == nil {
+		f.DockerConfig.BIP, _, err = file.Config.BIP()
+	}
+	if err != nil {
+		f.DockerConfig.Err = err.Error()
+	}
 }
 
 // gatherCloud reads this host's identity, the VPC and the managed tables.

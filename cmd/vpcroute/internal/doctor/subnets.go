@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/vpcroute/vpcroute/hostcfg"
 )
 
 // subnetClass sorts the local subnets by what the subnet checks found, so
@@ -72,6 +74,29 @@ func checkDocker(f Facts) Check {
 		return d.fail(f.Docker.Err, "start Docker (systemctl start docker), or point --docker-host (or DOCKER_HOST) at its socket")
 	}
 	return d.pass(fmt.Sprintf("Docker at %s answers (API %s)", f.Docker.Addr, f.Docker.APIVersion))
+}
+
+// checkDockerBIP: the bip daemon.json sets (vpcroute allocate) is the
+// subnet Docker runs; it is not until Docker is restarted, and meanwhile
+// the host's containers sit on a subnet the cluster does not route here.
+func checkDockerBIP(f Facts) Check {
+	d := defDockerBIP
+	switch {
+	case !f.Docker.Asked:
+		return d.skip("local subnets given with --subnet: Docker is not asked")
+	case f.Docker.Err != "" || f.Subnets.Err != "":
+		return d.skip("Docker's subnets are not known (see docker.reachable and subnets.found)")
+	case f.DockerConfig.Path == "":
+		return d.pass("daemon.json not checked (--docker-config is empty)")
+	case f.DockerConfig.Err != "":
+		return d.warn(f.DockerConfig.Err, "fix "+f.DockerConfig.Path+" (dockerd refuses a daemon.json it cannot parse), or point --docker-config at Docker's daemon.json")
+	case !f.DockerConfig.BIP.IsValid():
+		return d.pass(f.DockerConfig.Path + " sets no bip: Docker picks its own")
+	}
+	if why := hostcfg.BIPNotRunning(f.DockerConfig.BIP, f.Subnets.Local); why != "" {
+		return d.warn(why, "restart Docker (systemctl restart docker); the daemon re-applies host config for the new subnet and the leader routes it")
+	}
+	return d.pass(fmt.Sprintf("Docker runs %s, the subnet of the bip %s sets", f.DockerConfig.BIP.Masked(), f.DockerConfig.Path))
 }
 
 // checkSubnetsFound: at least one local container subnet is known.
