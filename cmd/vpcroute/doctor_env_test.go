@@ -275,10 +275,10 @@ func expectOnly(t *testing.T, stage string, rep doctorReport, want map[string]st
 var noDaemon = map[string]string{"daemon.status": "SKIP", "daemon.leader": "SKIP", "daemon.registered": "SKIP",
 	"daemon.reconcile-age": "SKIP", "daemon.reconcile-result": "SKIP"}
 
-// with returns noDaemon plus more, plus docker.reachable skipped (the
-// subnet is given with --subnet: no Docker in this namespace).
+// with returns noDaemon plus more, plus docker.reachable and docker.bip
+// skipped (the subnet is given with --subnet: no Docker in this namespace).
 func with(more map[string]string) map[string]string {
-	m := map[string]string{"docker.reachable": "SKIP"}
+	m := map[string]string{"docker.reachable": "SKIP", "docker.bip": "SKIP"}
 	for k, v := range noDaemon {
 		m[k] = v
 	}
