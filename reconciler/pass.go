@@ -80,7 +80,7 @@ func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Rout
 	for _, t := range network.RouteTables {
 		routes, err := l.cfg.Provider.Routes(ctx, t)
 		if err != nil {
-			l.networkAt = time.Time{} // a table may be gone: read the network again next time
+			l.network.At = time.Time{} // a table may be gone: read the network again next time
 			return network, nil, err
 		}
 		tables[t] = routes
@@ -92,14 +92,15 @@ func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Rout
 // networkFor returns the VPC's ranges and tables, read again after
 // NetworkRefresh or a failed pass.
 func (l *Loop) networkFor(ctx context.Context) (cloud.Network, error) {
-	if !l.networkAt.IsZero() && l.cfg.Now().Sub(l.networkAt) < l.cfg.NetworkRefresh {
-		return l.network, nil
+	if l.network.Fresh(l.cfg.Now(), l.cfg.NetworkRefresh) {
+		return l.network.Network, nil
 	}
+	at := l.cfg.Now()
 	n, err := l.cfg.Provider.Network(ctx)
 	if err != nil {
 		return n, err
 	}
-	l.network, l.networkAt = n, l.cfg.Now()
+	l.network = NetworkRead{Network: n, At: at}
 	return n, nil
 }
 
