@@ -102,8 +102,10 @@ type Loop struct {
 	cfg     LoopConfig
 	network NetworkRead // the last read of the VPC (or the caller's)
 	// targets remembers what the cloud said about registered instances;
-	// silence when each record last changed, as the leader saw it.
+	// present, which refused records' instances it said exist; silence
+	// when each record last changed, as the leader saw it.
 	targets *targetCache
+	present *presentCache
 	silence silenceClock
 }
 
@@ -116,7 +118,8 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 		return nil, fmt.Errorf("reconcile loop: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	return &Loop{cfg: cfg, network: cfg.Network, targets: newTargetCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
+	return &Loop{cfg: cfg, network: cfg.Network, targets: newTargetCache(cfg.NetworkRefresh),
+		present: newPresentCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
 }
 
 // Run reconciles until ctx ends. Snapshots arrive on hosts; the first one

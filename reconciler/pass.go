@@ -42,7 +42,14 @@ func (l *Loop) pass(ctx context.Context, hosts []Host, start time.Time, rep *Rep
 	p := newPlanner(l.cfg, network, tables)
 	pl := p.plan(accepted)
 
-	gone := l.goneTargets(ctx, GoneCheck(accepted, refused, checks, silent, pl.changes))
+	// A refused record whose instance the cloud said exists (another VPC)
+	// is not asked about again on every pass (presentCache).
+	ask := l.present.unknown(hosts, refused, start)
+	check := GoneCheck(accepted, ask, checks, silent, pl.changes)
+	gone, answered := l.goneTargets(ctx, check)
+	if answered {
+		l.present.note(hosts, ask, check, gone, start)
+	}
 	accepted, forget := ForgetGone(accepted, refused, gone)
 	if len(forget) > 0 {
 		l.cfg.Log.Info("instances confirmed gone; their records and routes go", zap.Strings("instances", forget))
@@ -153,12 +160,12 @@ func (p planner) plan(hosts []Host) passPlan {
 	return passPlan{changes: ch, claimConflicts: conflicts, desired: desired}
 }
 
-// goneTargets asks the cloud which of check are gone. Not knowing is not a
-// reason to delete: on an error none is.
-func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.Target]bool {
+// goneTargets asks the cloud which of check are gone, and whether it
+// answered. Not knowing is not a reason to delete: on an error none is.
+func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) (map[cloud.Target]bool, bool) {
 	gone := map[cloud.Target]bool{}
 	if len(check) == 0 {
-		return gone
+		return gone, true
 	}
 	g, err := l.cfg.Provider.GoneTargets(ctx, check)
 	if err != nil {
@@ -168,7 +175,7 @@ func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.
 		gone[t] = true
 	}
 	cloud.Progress(ctx)
-	return gone
+	return gone, err == nil
 }
 
 // guard holds back the deletions not proven safe (GuardDeletes): a target
