@@ -2,7 +2,9 @@ package reconciler_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,46 @@ import (
 // (ECS DescribeInstances: is it in this VPC, is it gone) on the first pass,
 // and then not on every pass.
 func TestForeignRecordCostsNoCallPerPass(t *testing.T) {
+	describes := foreignRecordPasses(t, 6, 5*time.Second)
+	// First pass: is each instance in this VPC (one call), is i-foreign
+	// gone (one call). Then nothing.
+	if describes[0] != 2 {
+		t.Errorf("first pass: %d DescribeInstances, want 2", describes[0])
+	}
+	for i, n := range describes[1:] {
+		if n != 0 {
+			t.Errorf("pass %d: %d DescribeInstances, want 0", i+1, n)
+		}
+	}
+}
+
+// TestForeignRecordAtResyncPace: with passes a resync period (1 min) apart
+// for half an hour, the foreign record is asked about less and less
+// often: whether it is listed after 1, 2, 4, 8 and then every 10 minutes;
+// whether it is gone every 10 minutes (the network refresh, when the
+// honest host's target is verified again too).
+func TestForeignRecordAtResyncPace(t *testing.T) {
+	describes := foreignRecordPasses(t, 30, reconciler.DefaultResync)
+	var at []string
+	total := 0
+	for i, n := range describes {
+		total += n
+		if n > 0 {
+			at = append(at, fmt.Sprintf("%dm:%d", i, n))
+		}
+	}
+	want := "0m:2 1m:1 2m:1 4m:1 8m:1 10m:2 16m:1 20m:2 26m:1"
+	if got := strings.Join(at, " "); got != want {
+		t.Errorf("DescribeInstances at (minute:calls) %s, want %s", got, want)
+	}
+	t.Logf("%d DescribeInstances in %d passes", total, len(describes))
+}
+
+// foreignRecordPasses runs passes, spaced by the loop's clock, over an
+// honest host and a record of an instance in another VPC, and returns the
+// DescribeInstances calls each pass made.
+func foreignRecordPasses(t *testing.T, passes int, spacing time.Duration) []int {
+	t.Helper()
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
@@ -48,7 +90,6 @@ func TestForeignRecordCostsNoCallPerPass(t *testing.T) {
 		Target:  cloud.Target{Kind: cloud.TargetInstance, ID: "i-foreign"},
 		Subnets: []reconciler.Claim{{Subnet: benchSubnet(66)}}})
 
-	const passes = 6
 	var describes []int
 	for i := range passes {
 		before := srv.Stats().Calls("DescribeInstances")
@@ -60,19 +101,9 @@ func TestForeignRecordCostsNoCallPerPass(t *testing.T) {
 		if len(rep.RefusedHosts) != 1 || rep.RefusedHosts[0].Instance != "i-foreign" || rep.Result != reconciler.ResultDegraded {
 			t.Fatalf("pass %d: result %s %s, refused %+v; want i-foreign refused", i, rep.Result, rep.Error, rep.RefusedHosts)
 		}
-		now = now.Add(5 * time.Second) // passes closer than the 30 s an unlisted instance waits to be listed
+		now = now.Add(spacing)
 	}
-	t.Logf("DescribeInstances per pass with one foreign record: %v", describes)
-	// First pass: is each instance in this VPC (one call), is i-foreign
-	// gone (one call). Then nothing.
-	if describes[0] != 2 {
-		t.Errorf("first pass: %d DescribeInstances, want 2", describes[0])
-	}
-	for i, n := range describes[1:] {
-		if n != 0 {
-			t.Errorf("pass %d: %d DescribeInstances, want 0", i+1, n)
-		}
-	}
+	t.Logf("DescribeInstances per pass with one foreign record, passes %s apart: %v", spacing, describes)
 	for _, tb := range srv.Routes() {
 		for _, e := range tb.Entries {
 			if e.NextHopID == "i-foreign" {
@@ -80,4 +111,5 @@ func TestForeignRecordCostsNoCallPerPass(t *testing.T) {
 			}
 		}
 	}
+	return describes
 }
