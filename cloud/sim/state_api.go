@@ -124,14 +124,20 @@ func (s *Server) deleteRouteByCIDR(tableID, destination string) error {
 		s.mu.Unlock()
 		return paramError("destination", destination, "a custom entry; "+e.id+" is a System entry")
 	}
+	s.dropEntry(e)
+	s.mu.Unlock()
+	s.SyncDataplane()
+	return nil
+}
+
+// dropEntry removes an entry at once, with any transition in flight.
+// Callers hold s.mu.
+func (s *Server) dropEntry(e *entry) {
 	if tm := s.timers[e.id]; tm != nil {
 		tm.Stop()
 		delete(s.timers, e.id)
 	}
 	s.w.removeEntry(e)
-	s.mu.Unlock()
-	s.SyncDataplane()
-	return nil
 }
 
 // Instances returns the instances of the world.

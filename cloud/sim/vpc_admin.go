@@ -100,11 +100,7 @@ func (s *Server) removeInstanceVPC(id string, deleteRoutes bool) error {
 	if deleteRoutes {
 		for _, e := range s.sortedEntries() {
 			if e.hopType == NextHopInstance && e.hopID == id {
-				if tm := s.timers[e.id]; tm != nil {
-					tm.Stop()
-					delete(s.timers, e.id)
-				}
-				s.w.removeEntry(e)
+				s.dropEntry(e)
 			}
 		}
 	}
