@@ -27,12 +27,9 @@ type behaviour struct {
 	stsLifetime     time.Duration
 }
 
-// resolveBehaviour validates b and fills in the defaults of the provider.
-func resolveBehaviour(b Behaviour, provider string) (behaviour, error) {
-	quota := DefaultQuota
-	if provider == ProviderAWS {
-		quota = DefaultAWSQuota
-	}
+// resolveBehaviour validates b and fills in the defaults of the cloud.
+func resolveBehaviour(b Behaviour, d dialect) (behaviour, error) {
+	quota := d.defaultQuota()
 	r := behaviour{pendingDelay: DefaultPendingDelay, quota: quota, conflictCode: CodeIncorrectEntryStatus,
 		latency: b.Latency, throttle: b.Throttle, verifySignature: true, stsLifetime: DefaultSTSLifetime}
 	if b.PendingDelay != nil {
@@ -107,7 +104,7 @@ func (s *Server) Behaviour() Behaviour {
 func (s *Server) SetBehaviour(b Behaviour) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := resolveBehaviour(b, s.w.provider)
+	r, err := resolveBehaviour(b, s.w.d)
 	if err != nil {
 		return err
 	}

@@ -284,13 +284,11 @@ func DefaultAWSTopologyYAML() []byte {
 
 // DefaultTopologyFor returns the default topology of a provider.
 func DefaultTopologyFor(provider string) (Topology, error) {
-	switch provider {
-	case "", ProviderAliyun:
-		return DefaultTopology(), nil
-	case ProviderAWS:
-		return DefaultAWSTopology(), nil
+	d, ok := dialectFor(provider)
+	if !ok {
+		return Topology{}, paramError("provider", provider, dialectNames(false))
 	}
-	return Topology{}, paramError("provider", provider, "aliyun or aws")
+	return d.defaultTopology(), nil
 }
 
 // AllVSwitches returns the vswitches of the topology, whether given as

@@ -89,7 +89,7 @@ func (e ENI) String() string {
 // test process stays in the root network namespace, where the router's
 // address does not exist). Nothing else can be dialled.
 func (l *Lab) ec2Client() (*ec2.Client, error) {
-	if l.cfg.Provider != ProviderAWS {
+	if _, ec2 := l.cloud.(awsCloud); !ec2 {
 		return nil, fmt.Errorf("EC2 API: the lab simulates %s, not %s", l.cfg.Provider, ProviderAWS)
 	}
 	if l.sim == nil || l.sim.client == nil {

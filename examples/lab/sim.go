@@ -67,9 +67,7 @@ func (l *Lab) startSim(ctx context.Context) error {
 		// which host wrote, and in what order.
 		"--log-level", "debug",
 	}
-	if l.cfg.Provider != ProviderAWS { // EC2 route changes are synchronous
-		args = append(args, "--pending-delay", l.cfg.PendingDelay.String())
-	}
+	args = append(args, l.cloud.simArgs(l.cfg.PendingDelay)...)
 	cmd := exec.Command("nsenter", args...)
 	cmd.Stderr = l.races.watch("vpcroute-sim", logf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see startDockerd
@@ -278,11 +276,7 @@ func (l *Lab) SimDeleteRoute(ctx context.Context, table, destination string) err
 // address (on EC2 an instance in the lab's subnet with its primary ENI and
 // the instance role), which the metadata service then answers for.
 func (l *Lab) SimAddInstance(ctx context.Context, h *Host) error {
-	var spec any = map[string]string{"id": h.InstanceID, "privateIp": h.IP.String(), "vswitch": VSwitchID}
-	if l.cfg.Provider == ProviderAWS {
-		spec = awsInstanceSpec(h.HostPlan)
-	}
-	b, err := json.Marshal(spec)
+	b, err := json.Marshal(l.cloud.simInstance(h.HostPlan))
 	if err != nil {
 		return fmt.Errorf("encode instance %s: %w", h.InstanceID, err)
 	}
