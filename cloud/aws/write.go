@@ -29,13 +29,24 @@ import (
 // stops the creations in it with a *cloud.QuotaError.
 func (p *Provider) CreateRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
 	valid, errs := p.checkWrite("create", tableID, routes)
+	return p.sendEach(ctx, "create", tableID, valid, errs, func(r cloud.Route) error {
+		return p.createOne(ctx, tableID, r)
+	})
+}
+
+// sendEach sends one call per route (send) in order, checking the term
+// before each, and confirms the routes sent with one listing. A full table
+// stops the rest with a *cloud.QuotaError, and so does an error that would
+// fail every further call (stopsAll); any other error is kept and the next
+// route sent. errs are the errors found before sending, returned first.
+func (p *Provider) sendEach(ctx context.Context, verb, tableID string, routes []cloud.Route, errs []error, send func(cloud.Route) error) error {
 	var sent []cloud.Route
-	for _, r := range valid {
-		if err := cloud.Stopped(ctx, fmt.Sprintf("create route %s in %s", r.Destination, tableID)); err != nil {
+	for _, r := range routes {
+		if err := cloud.Stopped(ctx, fmt.Sprintf("%s route %s in %s", verb, r.Destination, tableID)); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		err := p.createOne(ctx, tableID, r)
+		err := send(r)
 		cloud.Progress(ctx)
 		if codeOf(err) == codeRouteLimit {
 			errs = append(errs, p.quotaError(ctx, tableID))
@@ -97,7 +108,7 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	var sent []cloud.Route
+	var todo []cloud.Route
 	for _, r := range valid {
 		e, ok := findDestination(current, r.Destination)
 		switch {
@@ -107,10 +118,10 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 			errs = append(errs, fmt.Errorf("refusing to replace %s: it is held by %s, not by vpcroute cluster %q", r.Destination, describeHolder(e), cluster))
 			continue
 		}
-		if err := cloud.Stopped(ctx, fmt.Sprintf("replace route %s in %s", r.Destination, tableID)); err != nil {
-			errs = append(errs, err)
-			break
-		}
+		todo = append(todo, r)
+	}
+	return p.sendEach(ctx, "replace", tableID, todo, errs, func(r cloud.Route) error {
+		e, ok := findDestination(current, r.Destination)
 		var err error
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
@@ -120,22 +131,8 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 			// be taken from anyone by creating it.
 			err = p.createOne(ctx, tableID, r)
 		}
-		cloud.Progress(ctx)
-		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID))
-			break
-		}
-		if err != nil {
-			errs = append(errs, err)
-			if stopsAll(ctx, err) {
-				break
-			}
-			continue
-		}
-		sent = append(sent, r)
-	}
-	errs = append(errs, p.confirm(ctx, tableID, sent))
-	return errors.Join(errs...)
+		return err
+	})
 }
 
 // replaceOne sends ReplaceRoute moving old's destination to r's ENI. A
