@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
@@ -110,7 +109,7 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 	}
 	var todo []cloud.Route
 	for _, r := range valid {
-		e, ok := findDestination(current, r.Destination)
+		e, ok := cloud.FindDestination(current, r.Destination)
 		switch {
 		case ok && e.Target == r.Target:
 			continue // already there
@@ -121,7 +120,7 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 		todo = append(todo, r)
 	}
 	return p.sendEach(ctx, "replace", tableID, todo, errs, func(r cloud.Route) error {
-		e, ok := findDestination(current, r.Destination)
+		e, ok := cloud.FindDestination(current, r.Destination)
 		var err error
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
@@ -163,16 +162,12 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cl
 	if err != nil {
 		return err
 	}
+	owned, refused := cloud.DeletableBy(cluster, current, routes)
 	var errs []error
-	for _, r := range routes {
-		e, ok := findEntry(current, r.Destination, r.Target)
-		switch {
-		case !ok:
-			continue // already gone, or moved: not what the caller meant
-		case !e.OwnedBy(cluster) || e.System:
-			errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
-			continue
-		}
+	for _, e := range refused {
+		errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
+	}
+	for _, e := range owned {
 		if err := cloud.Stopped(ctx, fmt.Sprintf("delete route %s in %s", e.Destination, tableID)); err != nil {
 			errs = append(errs, err)
 			break
@@ -258,7 +253,7 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		var errs []error
 		missing := 0
 		for _, w := range want {
-			e, ok := findDestination(current, w.Destination)
+			e, ok := cloud.FindDestination(current, w.Destination)
 			switch {
 			case !ok:
 				missing++
@@ -279,24 +274,6 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		}
 		interval = min(interval*3/2, time.Second)
 	}
-}
-
-func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
-}
-
-func findEntry(routes []cloud.Route, dst netip.Prefix, target cloud.Target) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst && r.Target == target {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
 }
 
 // describeHolder says whose a route is, for error messages.
@@ -340,7 +317,7 @@ func (p *Provider) quotaError(ctx context.Context, tableID string) error {
 // held reports whether a wanted destination is listed with another target.
 func held(current, want []cloud.Route) bool {
 	for _, w := range want {
-		if e, ok := findDestination(current, w.Destination); ok && e.Target != w.Target {
+		if e, ok := cloud.FindDestination(current, w.Destination); ok && e.Target != w.Target {
 			return true
 		}
 	}
