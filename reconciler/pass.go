@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Pass reads the tables, admits the host records the cloud vouches for,
@@ -69,7 +69,7 @@ func (l *Loop) pass(ctx context.Context, hosts []Host, start time.Time, rep *Rep
 func result(rep Report, err error) (res, msg string) {
 	switch {
 	case err != nil:
-		return ResultError, cloud.Redact(oneLine(err.Error()))
+		return ResultError, cloud.Redact(textline.Join(err.Error(), " "))
 	case len(rep.ClaimConflicts) > 0 || len(rep.Refused) > 0 || len(rep.Held) > 0 || len(rep.RefusedHosts) > 0 || blocking(rep.Conflicts):
 		return ResultDegraded, ""
 	default:
@@ -243,5 +243,3 @@ func tableReports(tables map[string][]cloud.Route, desired []Desired, ch Changes
 func blocking(cs []Conflict) bool {
 	return slices.ContainsFunc(cs, Conflict.Blocking)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // unknownRetry is how long an instance the cloud did not list waits before
@@ -84,7 +85,7 @@ func (c *targetCache) check(ctx context.Context, p cloud.Provider, hosts []Host,
 			err = fmt.Errorf("verify %d registered instances with the cloud (%s...): %w", len(ask), ask[0], err)
 			for _, id := range ask {
 				if _, had := c.entries[id]; !had {
-					out[id] = InstanceCheck{Err: cloud.Redact(oneLine(err.Error()))}
+					out[id] = InstanceCheck{Err: cloud.Redact(textline.Join(err.Error(), " "))}
 				}
 			}
 		} else {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // conflictCodes are the answers of the real API to a change in a busy VPC.
@@ -217,7 +219,7 @@ func (b *Behaviour) UnmarshalYAML(n *yaml.Node) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode((*plain)(b)); err != nil {
-		return fmt.Errorf("behaviour: %s", oneLine(err.Error()))
+		return fmt.Errorf("behaviour: %s", textline.Join(err.Error(), "; "))
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Topology is the simulated world: one cloud (Provider), one region, its
@@ -320,7 +322,7 @@ func ParseTopology(data []byte) (Topology, error) {
 		if errors.Is(err, io.EOF) {
 			return Topology{}, errors.New("topology: empty document; expected at least region, vpc and vswitches")
 		}
-		return Topology{}, fmt.Errorf("topology: %s", oneLine(err.Error()))
+		return Topology{}, fmt.Errorf("topology: %s", textline.Join(err.Error(), "; "))
 	}
 	if err := t.Validate(); err != nil {
 		return Topology{}, err
@@ -342,8 +344,4 @@ func (t Topology) AllVPCs() []VPCSpec {
 		out = append(out, *t.VPC)
 	}
 	return append(out, t.VPCs...)
-}
-
-func oneLine(s string) string {
-	return string(bytes.ReplaceAll([]byte(s), []byte("\n"), []byte("; ")))
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // benchIdleWindow is how long the agent is watched once it is idle.
@@ -129,10 +130,8 @@ func benchStartDaemon(b *testing.B, simURL string) *benchDaemon {
 	}
 	go func() { _ = d.cmd.Wait(); close(d.done) }()
 	b.Cleanup(func() {
-		if d.alive() {
-			_ = d.cmd.Process.Kill()
-			<-d.done
-		}
+		_ = procstop.Stop(d.cmd.Process, d.done, os.Kill, 0) // cleanup: the daemon's end is not measured
+
 	})
 	return d
 }
@@ -159,11 +158,8 @@ func (d *benchDaemon) output() string {
 // stop sends SIGTERM (the daemon keeps its routes) and waits for the exit.
 func (d *benchDaemon) stop(b *testing.B) {
 	b.Helper()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		b.Fatalf("the daemon did not stop on SIGTERM:\n%s", d.output())
+	if err := procstop.Stop(d.cmd.Process, d.done, syscall.SIGTERM, 15*time.Second); err != nil {
+		b.Fatalf("the daemon %v:\n%s", err, d.output())
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // simProc is the running simulator.
@@ -168,22 +170,10 @@ func (l *Lab) stopSim(grace time.Duration) error {
 	if s.client != nil {
 		s.client.CloseIdleConnections()
 	}
-	select {
-	case <-s.exited:
-		return nil
-	default:
+	if err := procstop.Stop(s.cmd.Process, s.exited, syscall.SIGTERM, grace); err != nil {
+		return fmt.Errorf("simulator: %w", err)
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal simulator: %w", err)
-	}
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	return fmt.Errorf("simulator did not stop within %s after SIGTERM; killed", grace)
+	return nil
 }
 
 // SimEndpoint is the simulator's API and metadata base URL as the hosts
