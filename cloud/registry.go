@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
-	"time"
-
-	"go.uber.org/zap"
 )
 
 // FlagSet is the part of a command-line flag set a provider declares its
@@ -22,36 +18,6 @@ type FlagSet interface {
 	BoolVar(p *bool, name string, value bool, usage string)
 	IntVar(p *int, name string, value int, usage string)
 	Float64Var(p *float64, name string, value float64, usage string)
-}
-
-// Settings are what every provider is built from. The CLI fills them once
-// from its flags; a provider's own settings come from the flags its
-// Spec.Flags declared.
-type Settings struct {
-	// Endpoint is one URL for the provider's APIs (the simulator, a
-	// private endpoint); MetadataEndpoint the instance metadata service.
-	// Empty: the provider's production endpoints.
-	Endpoint         string
-	MetadataEndpoint string
-	// Region, InstanceID, VPCID and PrivateIP override what metadata says.
-	Region     string
-	InstanceID string
-	VPCID      string
-	PrivateIP  netip.Addr
-	// VPCCIDRs override the VPC's ranges read from the cloud.
-	VPCCIDRs []netip.Prefix
-	// RouteTables limits management to these tables; empty: the VPC's.
-	RouteTables []string
-	// Cluster is the ownership mark of every route the provider writes,
-	// and ClusterCIDR holds every destination it may write: the provider
-	// knows its cluster from here, its writes take none.
-	Cluster     string
-	ClusterCIDR netip.Prefix
-	// RetryTimeout bounds the retries of one API call.
-	RetryTimeout time.Duration
-	// Logger and Observer receive the provider's lines and API calls.
-	Logger   *zap.Logger
-	Observer CallObserver
 }
 
 // Constructor builds a provider from the settings. A setting it refuses

@@ -227,17 +227,19 @@ func (w *awsBenchWorld) close() {
 // bucket at its defaults. Every endpoint is the simulator's.
 func (w *awsBenchWorld) provider(obs cloud.CallObserver) (*aws.Provider, error) {
 	return aws.New(context.Background(), aws.Options{
-		Endpoint:           w.api.URL,
-		MetadataEndpoint:   w.imds.URL,
-		Region:             awsBenchRegion,
-		InstanceID:         awsBenchInstance(1),
-		VPCID:              awsBenchVPC,
-		PrivateIP:          awsBenchHostIP(1),
+		Settings: cloud.Settings{
+			Endpoint:         w.api.URL,
+			MetadataEndpoint: w.imds.URL,
+			Region:           awsBenchRegion,
+			InstanceID:       awsBenchInstance(1),
+			VPCID:            awsBenchVPC,
+			PrivateIP:        awsBenchHostIP(1),
+			Cluster:          awsBenchOwner,
+			ClusterCIDR:      awsBenchClusterCIDR,
+			Observer:         obs,
+		},
 		NetworkInterfaceID: awsBenchENI(1),
-		Cluster:            awsBenchOwner,
-		ClusterCIDR:        awsBenchClusterCIDR,
 		// MutatingRate and MutatingBurst stay at their defaults (5/s, 50).
-		Observer: obs,
 	})
 }
 

@@ -151,13 +151,15 @@ func newBenchWorldWith(b *testing.B, n int, pending time.Duration, tables int) *
 // metadata; the metadata endpoint is the simulator's all the same.
 func newBenchProvider(url string) (*aliyun.Provider, error) {
 	return aliyun.New(context.Background(), aliyun.Options{
-		Endpoint:         url,
-		MetadataEndpoint: url + "/sim/v1/instances/" + benchInstance(1),
-		Region:           benchRegion,
-		InstanceID:       benchInstance(1),
-		VPCID:            benchVPC,
-		PrivateIP:        benchHostIP(1),
-		Cluster:          benchCluster,
+		Settings: cloud.Settings{
+			Endpoint:         url,
+			MetadataEndpoint: url + "/sim/v1/instances/" + benchInstance(1),
+			Region:           benchRegion,
+			InstanceID:       benchInstance(1),
+			VPCID:            benchVPC,
+			PrivateIP:        benchHostIP(1),
+			Cluster:          benchCluster,
+		},
 	})
 }
 

@@ -166,7 +166,7 @@ func (f fakeECS) DescribeInstances(r *ecs.DescribeInstancesRequest) (*ecs.Descri
 }
 
 func fakeProvider(api fakeECS) *Provider {
-	return newWithAPI(Options{RetryTimeout: 1}, nil, api, newCallContexts(), cloud.Instance{ID: "i-aaa", Region: "cn-zhangjiakou"})
+	return newWithAPI(Options{Settings: cloud.Settings{RetryTimeout: 1}}, nil, api, newCallContexts(), cloud.Instance{ID: "i-aaa", Region: "cn-zhangjiakou"})
 }
 
 func TestGoneTargetsDoubtfulAnswers(t *testing.T) {

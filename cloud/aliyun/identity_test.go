@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // TestIdentityErrorsNameTheFlag: when metadata cannot give a field, the
@@ -17,9 +19,9 @@ func TestIdentityErrorsNameTheFlag(t *testing.T) {
 		want string
 	}{
 		{Options{}, "(or give --instance-id)"},
-		{Options{InstanceID: "i-aaa"}, "(or give --region)"},
-		{Options{InstanceID: "i-aaa", Region: "cn-zhangjiakou"}, "(or give --vpc-id)"},
-		{Options{InstanceID: "i-aaa", Region: "cn-zhangjiakou", VPCID: "vpc-lab"}, "(or give --private-ip)"},
+		{Options{Settings: cloud.Settings{InstanceID: "i-aaa"}}, "(or give --region)"},
+		{Options{Settings: cloud.Settings{InstanceID: "i-aaa", Region: "cn-zhangjiakou"}}, "(or give --vpc-id)"},
+		{Options{Settings: cloud.Settings{InstanceID: "i-aaa", Region: "cn-zhangjiakou", VPCID: "vpc-lab"}}, "(or give --private-ip)"},
 	}
 	for _, tt := range tests {
 		_, err := resolveIdentity(context.Background(), md, tt.opts)
@@ -27,7 +29,7 @@ func TestIdentityErrorsNameTheFlag(t *testing.T) {
 			t.Errorf("%+v: err = %v, want it to end in %q", tt.opts, err, tt.want)
 		}
 	}
-	all := Options{InstanceID: "i-aaa", Region: "cn-zhangjiakou", VPCID: "vpc-lab", PrivateIP: netip.MustParseAddr("192.168.1.196")}
+	all := Options{Settings: cloud.Settings{InstanceID: "i-aaa", Region: "cn-zhangjiakou", VPCID: "vpc-lab", PrivateIP: netip.MustParseAddr("192.168.1.196")}}
 	if self, err := resolveIdentity(context.Background(), md, all); err != nil || self.PrivateIP != all.PrivateIP {
 		t.Errorf("every field given: %+v, %v", self, err)
 	}

@@ -74,12 +74,14 @@ func observedProvider(t *testing.T, f *fixture, instance string, obs cloud.CallO
 	t.Setenv(envAccessKeyID, "LTAI-test")
 	t.Setenv(envAccessKeySecret, "test-secret")
 	p, err := New(context.Background(), Options{
-		Endpoint:         f.url,
-		MetadataEndpoint: f.url + "/sim/v1/instances/" + instance,
-		RetryTimeout:     20 * time.Second,
-		ChangeTimeout:    10 * time.Second,
-		Observer:         obs,
-		Cluster:          testCluster,
+		Settings: cloud.Settings{
+			Endpoint:         f.url,
+			MetadataEndpoint: f.url + "/sim/v1/instances/" + instance,
+			RetryTimeout:     20 * time.Second,
+			Observer:         obs,
+			Cluster:          testCluster,
+		},
+		ChangeTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -56,11 +56,13 @@ func (f *fixture) provider(t *testing.T, instance string) *Provider {
 
 func (f *fixture) newProvider(t *testing.T, instance string) (*Provider, error) {
 	return New(context.Background(), Options{
-		Endpoint:         f.url,
-		MetadataEndpoint: f.url + "/sim/v1/instances/" + instance,
-		Cluster:          testCluster,
-		RetryTimeout:     20 * time.Second,
-		ChangeTimeout:    10 * time.Second,
+		Settings: cloud.Settings{
+			Endpoint:         f.url,
+			MetadataEndpoint: f.url + "/sim/v1/instances/" + instance,
+			Cluster:          testCluster,
+			RetryTimeout:     20 * time.Second,
+		},
+		ChangeTimeout: 10 * time.Second,
 	})
 }
 
@@ -106,9 +108,15 @@ func TestIdentityOverridesSkipMetadata(t *testing.T) {
 	t.Setenv(envAccessKeySecret, "test-secret")
 	f := newFixture(t, nil)
 	p, err := New(context.Background(), Options{
-		Endpoint: f.url, MetadataEndpoint: "http://127.0.0.1:1", // closed: must not be needed
-		Region: "cn-zhangjiakou", InstanceID: "i-aaa", VPCID: "vpc-lab", PrivateIP: netip.MustParseAddr("192.168.1.196"),
-		Cluster: testCluster,
+		Settings: cloud.Settings{
+			Endpoint:         f.url,
+			MetadataEndpoint: "http://127.0.0.1:1", // closed: must not be needed
+			Region:           "cn-zhangjiakou",
+			InstanceID:       "i-aaa",
+			VPCID:            "vpc-lab",
+			PrivateIP:        netip.MustParseAddr("192.168.1.196"),
+			Cluster:          testCluster,
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +180,7 @@ func TestWritesNeedACluster(t *testing.T) {
 	f := newFixture(t, nil)
 	t.Setenv(envAccessKeyID, "LTAI-test")
 	t.Setenv(envAccessKeySecret, "test-secret")
-	p, err := New(context.Background(), Options{Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa", RetryTimeout: time.Second})
+	p, err := New(context.Background(), Options{Settings: cloud.Settings{Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa", RetryTimeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +194,7 @@ func TestWritesNeedACluster(t *testing.T) {
 	if w := f.sim.Stats().Writes; w != 0 {
 		t.Errorf("%d writes without a cluster", w)
 	}
-	if _, err := New(context.Background(), Options{Cluster: "Bad_Name"}); err == nil || !strings.Contains(err.Error(), `cluster-name "Bad_Name" is invalid`) {
+	if _, err := New(context.Background(), Options{Settings: cloud.Settings{Cluster: "Bad_Name"}}); err == nil || !strings.Contains(err.Error(), `cluster-name "Bad_Name" is invalid`) {
 		t.Errorf("New with a bad cluster = %v", err)
 	}
 }
@@ -366,11 +374,17 @@ func TestOptionsValidate(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Endpoint: "ftp://x"}, `endpoint "ftp://x" is invalid: scheme must be http or https`},
-		{Options{Endpoint: "http://127.0.0.1:80/path"}, `endpoint "http://127.0.0.1:80/path" is invalid`},
-		{Options{MetadataEndpoint: "metadata.invalid"}, `metadata-endpoint "metadata.invalid" is invalid`},
-		{Options{RouteTables: []string{"rtb-1"}}, `route-table "rtb-1" is invalid`},
-		{Options{InstanceID: "bbb"}, `instance-id "bbb" is invalid`},
+		{Options{Settings: cloud.Settings{Endpoint: "ftp://x"}}, `endpoint "ftp://x" is invalid: scheme must be http or https`},
+		{Options{Settings: cloud.Settings{Endpoint: "http://127.0.0.1:80/path"}}, `endpoint "http://127.0.0.1:80/path" is invalid`},
+		{Options{Settings: cloud.Settings{MetadataEndpoint: "metadata.invalid"}}, `metadata-endpoint "metadata.invalid" is invalid`},
+		{Options{Settings: cloud.Settings{RouteTables: []string{"rtb-1"}}}, `route-table "rtb-1" is invalid`},
+		{Options{Settings: cloud.Settings{InstanceID: "bbb"}}, `instance-id "bbb" is invalid`},
+		// The checks every provider shares (cloud.Settings.Validate).
+		{Options{Settings: cloud.Settings{RetryTimeout: -time.Second}}, `cloud-retry-timeout -1s is invalid`},
+		{Options{Settings: cloud.Settings{PrivateIP: netip.MustParseAddr("fd00::1")}}, `private-ip "fd00::1" is invalid`},
+		{Options{Settings: cloud.Settings{ClusterCIDR: netip.MustParsePrefix("fd00::/8")}}, `cluster-cidr "fd00::/8" is invalid`},
+		{Options{Settings: cloud.Settings{MetadataEndpoint: "http://127.0.0.1:1/?a=b"}}, `metadata-endpoint "http://127.0.0.1:1/?a=b" is invalid`},
+		{Options{Settings: cloud.Settings{VPCID: "vpc_1"}}, `vpc-id "vpc_1" is invalid: expected a VPC ID (vpc-...)`},
 	}
 	for _, tt := range tests {
 		if err := tt.o.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -378,7 +392,7 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 	for _, ep := range []string{"", "http://127.0.0.1:8080", "https://vpc.example.test", "vpc.example.test"} {
-		if err := (Options{Endpoint: ep}).Validate(); err != nil {
+		if err := (Options{Settings: cloud.Settings{Endpoint: ep}}).Validate(); err != nil {
 			t.Errorf("endpoint %q: %v", ep, err)
 		}
 	}

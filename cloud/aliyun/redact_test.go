@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/cloud/sim"
 )
 
@@ -59,8 +60,13 @@ func TestTransportErrorsCarryNoCredentials(t *testing.T) {
 			}
 			core, logs := observer.New(zapcore.DebugLevel)
 			p, err := New(context.Background(), Options{
-				Endpoint: tt.endpoint, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-				RetryTimeout: 1500 * time.Millisecond, Logger: zap.New(core), Cluster: testCluster,
+				Settings: cloud.Settings{
+					Endpoint:         tt.endpoint,
+					MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
+					RetryTimeout:     1500 * time.Millisecond,
+					Logger:           zap.New(core),
+					Cluster:          testCluster,
+				},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -27,12 +27,7 @@ func flags(fs cloud.FlagSet) cloud.Constructor {
 	own := &Options{}
 	fs.StringVar(&own.RAMRole, "ram-role", "", "aliyun: RAM role of the instance (default: read from metadata when no access key is in the environment)")
 	return func(ctx context.Context, s cloud.Settings) (cloud.Provider, error) {
-		o := Options{
-			Endpoint: s.Endpoint, MetadataEndpoint: s.MetadataEndpoint,
-			Region: s.Region, InstanceID: s.InstanceID, VPCID: s.VPCID, PrivateIP: s.PrivateIP,
-			VPCCIDRs: s.VPCCIDRs, RouteTables: s.RouteTables, RAMRole: own.RAMRole, Cluster: s.Cluster,
-			RetryTimeout: s.RetryTimeout, Logger: s.Logger, Observer: s.Observer,
-		}
+		o := Options{Settings: s, RAMRole: own.RAMRole}
 		if err := o.Validate(); err != nil {
 			return nil, cloud.InvalidSettings(err)
 		}

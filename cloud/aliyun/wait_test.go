@@ -20,8 +20,13 @@ func TestChangeOutlastingTheWaitIsAnError(t *testing.T) {
 	t.Setenv(envAccessKeyID, "LTAI-test")
 	t.Setenv(envAccessKeySecret, "test-secret")
 	p, err := New(context.Background(), Options{
-		Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-		RetryTimeout: 20 * time.Second, ChangeTimeout: wait, Cluster: testCluster,
+		Settings: cloud.Settings{
+			Endpoint:         f.url,
+			MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
+			RetryTimeout:     20 * time.Second,
+			Cluster:          testCluster,
+		},
+		ChangeTimeout: wait,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +76,13 @@ func TestCreatedRouteLostEndsTheWait(t *testing.T) {
 	t.Setenv(envAccessKeyID, "LTAI-test")
 	t.Setenv(envAccessKeySecret, "test-secret")
 	p, err := New(context.Background(), Options{
-		Endpoint: f.url, MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
-		RetryTimeout: 20 * time.Second, ChangeTimeout: time.Hour, Cluster: testCluster,
+		Settings: cloud.Settings{
+			Endpoint:         f.url,
+			MetadataEndpoint: f.url + "/sim/v1/instances/i-aaa",
+			RetryTimeout:     20 * time.Second,
+			Cluster:          testCluster,
+		},
+		ChangeTimeout: time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)

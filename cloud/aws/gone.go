@@ -62,7 +62,7 @@ func (p *Provider) GoneTargets(ctx context.Context, targets []cloud.Target) ([]c
 // targetGone decides one target from what EC2 listed.
 func targetGone(t cloud.Target, eniPresent map[string]bool, eniInstance map[string]string, states map[string]types.InstanceStateName) bool {
 	switch {
-	case t.Kind == cloud.TargetNetworkInterface && validID("eni-", t.ID):
+	case t.Kind == cloud.TargetNetworkInterface && eniFormat.Valid(t.ID):
 		if !eniPresent[t.ID] {
 			return true
 		}
@@ -72,7 +72,7 @@ func targetGone(t cloud.Target, eniPresent map[string]bool, eniInstance map[stri
 		}
 		s := states[in]
 		return s == types.InstanceStateNameTerminated || s == types.InstanceStateNameShuttingDown
-	case t.Kind == cloud.TargetInstance && validID("i-", t.ID):
+	case t.Kind == cloud.TargetInstance && idFormats.Instance.Valid(t.ID):
 		s, listed := states[t.ID]
 		return !listed || s == types.InstanceStateNameTerminated
 	}
@@ -89,9 +89,9 @@ func distinctIDs(targets []cloud.Target) (enis, instances []string) {
 			continue
 		}
 		switch {
-		case t.Kind == cloud.TargetNetworkInterface && validID("eni-", t.ID):
+		case t.Kind == cloud.TargetNetworkInterface && eniFormat.Valid(t.ID):
 			enis = append(enis, t.ID)
-		case t.Kind == cloud.TargetInstance && validID("i-", t.ID):
+		case t.Kind == cloud.TargetInstance && idFormats.Instance.Valid(t.ID):
 			instances = append(instances, t.ID)
 		default:
 			continue

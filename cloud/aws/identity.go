@@ -89,7 +89,7 @@ func identityFromInstance(self cloud.Instance, eni string, in types.Instance) (c
 // completeIdentity checks an identity read from source as a flag would be
 // checked, and points the host's routes at eni.
 func completeIdentity(self cloud.Instance, eni, source string) (cloud.Instance, error) {
-	check := Options{Region: self.Region, InstanceID: self.ID, VPCID: self.VPCID, NetworkInterfaceID: eni}
+	check := Options{Settings: cloud.Settings{Region: self.Region, InstanceID: self.ID, VPCID: self.VPCID}, NetworkInterfaceID: eni}
 	if err := check.Validate(); err != nil {
 		return self, fmt.Errorf("identity from %s: %w", source, err)
 	}

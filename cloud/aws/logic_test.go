@@ -26,8 +26,15 @@ const (
 func newFakeProvider(t *testing.T, f *fakeEC2, edit func(*Options)) (*Provider, *countingObserver) {
 	t.Helper()
 	obs := &countingObserver{}
-	opts := Options{Cluster: testCluster, ClusterCIDR: netip.MustParsePrefix("10.0.0.0/8"),
-		RetryTimeout: 10 * time.Second, ChangeTimeout: 2 * time.Second, Observer: obs}
+	opts := Options{
+		Settings: cloud.Settings{
+			Cluster:      testCluster,
+			ClusterCIDR:  netip.MustParsePrefix("10.0.0.0/8"),
+			RetryTimeout: 10 * time.Second,
+			Observer:     obs,
+		},
+		ChangeTimeout: 2 * time.Second,
+	}
 	if edit != nil {
 		edit(&opts)
 	}

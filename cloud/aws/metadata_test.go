@@ -92,7 +92,7 @@ func TestIdentityOverridesAndErrors(t *testing.T) {
 	f, endpoint := newFakeIMDS(t)
 	md := newMetadataClient(endpoint, nil)
 	// Everything given: metadata is not asked at all.
-	all := Options{InstanceID: "i-x", Region: "us-east-1", VPCID: "vpc-x", PrivateIP: netip.MustParseAddr("10.9.9.9"), NetworkInterfaceID: "eni-x"}
+	all := Options{Settings: cloud.Settings{InstanceID: "i-x", Region: "us-east-1", VPCID: "vpc-x", PrivateIP: netip.MustParseAddr("10.9.9.9")}, NetworkInterfaceID: "eni-x"}
 	self, err := resolveIdentity(context.Background(), md, all)
 	if err != nil || self.Target.ID != "eni-x" || len(f.asked) != 0 {
 		t.Errorf("Self = %+v, %v; asked %v", self, err, f.asked)

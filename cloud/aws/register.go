@@ -29,14 +29,8 @@ func flags(fs cloud.FlagSet) cloud.Constructor {
 	fs.Float64Var(&own.MutatingRate, "mutating-rate", DefaultMutatingRate, "aws: mutating EC2 calls per second, client-side (EC2's own bucket refills 5/s)")
 	fs.IntVar(&own.MutatingBurst, "mutating-burst", DefaultMutatingBurst, "aws: burst of mutating EC2 calls, client-side (EC2's own bucket holds 50)")
 	return func(ctx context.Context, s cloud.Settings) (cloud.Provider, error) {
-		o := Options{
-			Endpoint: s.Endpoint, MetadataEndpoint: s.MetadataEndpoint,
-			Region: s.Region, InstanceID: s.InstanceID, VPCID: s.VPCID, PrivateIP: s.PrivateIP, NetworkInterfaceID: own.NetworkInterfaceID,
-			VPCCIDRs: s.VPCCIDRs, RouteTables: s.RouteTables, RouteTableTag: own.RouteTableTag,
-			Cluster: s.Cluster, ClusterCIDR: s.ClusterCIDR,
-			MutatingRate: own.MutatingRate, MutatingBurst: own.MutatingBurst, RetryTimeout: s.RetryTimeout,
-			Logger: s.Logger, Observer: s.Observer,
-		}
+		o := Options{Settings: s, NetworkInterfaceID: own.NetworkInterfaceID, RouteTableTag: own.RouteTableTag,
+			MutatingRate: own.MutatingRate, MutatingBurst: own.MutatingBurst}
 		if err := o.Validate(); err != nil {
 			return nil, cloud.InvalidSettings(err)
 		}

@@ -89,10 +89,15 @@ func newSim(t *testing.T, edit func(*sim.Topology), opts ...sim.Option) *sim.Tes
 // owning 10.0.0.0/8.
 func simOptions(ts *sim.TestServer, instance string) Options {
 	return Options{
-		Endpoint: ts.URL, MetadataEndpoint: ts.MetadataEndpoint(instance),
-		Cluster: testCluster, ClusterCIDR: netip.MustParsePrefix("10.0.0.0/8"),
-		RetryTimeout: 30 * time.Second, ChangeTimeout: 5 * time.Second,
-		httpClient: loopbackClient(),
+		Settings: cloud.Settings{
+			Endpoint:         ts.URL,
+			MetadataEndpoint: ts.MetadataEndpoint(instance),
+			Cluster:          testCluster,
+			ClusterCIDR:      netip.MustParsePrefix("10.0.0.0/8"),
+			RetryTimeout:     30 * time.Second,
+		},
+		ChangeTimeout: 5 * time.Second,
+		httpClient:    loopbackClient(),
 	}
 }
 

@@ -83,8 +83,12 @@ func TestEndedTermStopsACreate(t *testing.T) {
 
 	pinEnv(t, true)
 	p, err := New(context.Background(), Options{
-		Endpoint: api.URL, MetadataEndpoint: md.URL,
-		Cluster: testCluster, ClusterCIDR: netip.MustParsePrefix("10.0.0.0/8"),
+		Settings: cloud.Settings{
+			Endpoint:         api.URL,
+			MetadataEndpoint: md.URL,
+			Cluster:          testCluster,
+			ClusterCIDR:      netip.MustParsePrefix("10.0.0.0/8"),
+		},
 		MutatingRate: 1e6, MutatingBurst: 1000, // pacing is not what this test is about
 		httpClient: loopbackClient(),
 	})

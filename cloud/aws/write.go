@@ -209,7 +209,7 @@ func (p *Provider) checkWrite(verb, tableID string, routes []cloud.Route) ([]clo
 	var errs []error
 	for _, r := range routes {
 		switch {
-		case r.Target.Kind != cloud.TargetNetworkInterface || !validID("eni-", r.Target.ID):
+		case r.Target.Kind != cloud.TargetNetworkInterface || !eniFormat.Valid(r.Target.ID):
 			errs = append(errs, fmt.Errorf("%s route %s in %s: target %s is invalid: expected a NetworkInterface target (eni-...)", verb, r.Destination, tableID, r.Target))
 		case !r.Destination.IsValid() || !r.Destination.Addr().Is4() ||
 			r.Destination.Bits() < p.opts.ClusterCIDR.Bits() || !p.opts.ClusterCIDR.Contains(r.Destination.Addr()):

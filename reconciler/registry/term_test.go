@@ -87,8 +87,15 @@ func TestLeaderLosingItsLeaseMidConvergeWritesNothingMore(t *testing.T) {
 
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
-	p, err := aliyun.New(ctx, aliyun.Options{Endpoint: api.URL, MetadataEndpoint: api.URL + "/sim/v1/instances/i-aaa",
-		RetryTimeout: 10 * time.Second, ChangeTimeout: 10 * time.Second, Cluster: "lab"})
+	p, err := aliyun.New(ctx, aliyun.Options{
+		Settings: cloud.Settings{
+			Endpoint:         api.URL,
+			MetadataEndpoint: api.URL + "/sim/v1/instances/i-aaa",
+			RetryTimeout:     10 * time.Second,
+			Cluster:          "lab",
+		},
+		ChangeTimeout: 10 * time.Second,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
