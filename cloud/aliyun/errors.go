@@ -2,7 +2,6 @@ package aliyun
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
@@ -25,39 +24,8 @@ const (
 	codeUnavailable       = "ServiceUnavailable"
 )
 
-// APIError is one failed API call, reduced to one line: the SDK's own error
-// text spans several lines and carries response headers.
-type APIError struct {
-	Action    string
-	Code      string
-	Status    int
-	Message   string
-	RequestID string
-	// Transport is set when no HTTP answer came back.
-	Transport bool
-	cause     error
-}
-
-// Error renders "Action: Code (HTTP n): message", scrubbed of credentials:
-// a transport error's text is the SDK's signed request URL, whose query
-// holds the access key, the security token and the signature.
-func (e *APIError) Error() string {
-	if e.Transport {
-		return cloud.Redact(fmt.Sprintf("%s: %v", e.Action, e.cause))
-	}
-	msg := textline.Join(e.Message, " ")
-	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
-	if msg != "" {
-		s += ": " + msg
-	}
-	if e.RequestID != "" {
-		s += " [request " + e.RequestID + "]"
-	}
-	return cloud.Redact(s)
-}
-
-// Unwrap exposes the SDK's error, whose own text is not scrubbed.
-func (e *APIError) Unwrap() error { return e.cause }
+// APIError is one failed API call, reduced to one line (cloud.APIError).
+type APIError = cloud.APIError
 
 // wrapSDKError turns an SDK error into an *APIError; nil stays nil.
 func wrapSDKError(action string, err error) error {
@@ -67,43 +35,32 @@ func wrapSDKError(action string, err error) error {
 	var server *sdkerrors.ServerError
 	if errors.As(err, &server) {
 		return &APIError{Action: action, Code: server.ErrorCode(), Status: server.HttpStatus(),
-			Message: server.Message(), RequestID: server.RequestId(), cause: err}
+			Message: server.Message(), RequestID: server.RequestId(), Cause: err}
 	}
 	var client *sdkerrors.ClientError
 	if errors.As(err, &client) {
 		// Client errors that wrap a transport failure are retryable; the
 		// others (bad parameters, credentials) are not.
 		transport := client.OriginError() != nil || client.ErrorCode() == sdkerrors.TimeoutErrorCode
-		return &APIError{Action: action, Code: client.ErrorCode(), Message: textline.Join(client.Message(), " "),
-			Transport: transport, cause: err}
+		out := &APIError{Action: action, Code: client.ErrorCode(), Message: textline.Join(client.Message(), " "),
+			Transport: transport, Cause: err}
+		if transport {
+			out.Unanswered = err
+		}
+		return out
 	}
 	// Without AutoRetry the SDK hands back net/http errors as they are.
-	return &APIError{Action: action, Code: "Transport", Transport: true, cause: err}
+	return &APIError{Action: action, Code: "Transport", Transport: true, Unanswered: err, Cause: err}
 }
 
 // codeOf returns the provider error code of err, or "".
-func codeOf(err error) string {
-	var api *APIError
-	if errors.As(err, &api) {
-		return api.Code
-	}
-	return ""
-}
+func codeOf(err error) string { return cloud.APICode(err) }
 
 // retryable reports whether a call that failed with err may succeed if sent
 // again later: conflicts with another change in flight, throttling, server
 // trouble and transport failures. Quota, permission and parameter errors
 // are final.
-func retryable(err error) bool {
-	var api *APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	if api.Transport || api.Status >= 500 {
-		return true
-	}
-	return retryableCode(api.Code)
-}
+func retryable(err error) bool { return cloud.RetryableAPIError(err, retryableCode) }
 
 // retryableCode reports whether a per-entry failure code (from the batch
 // calls) is worth another try.

@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcroute/vpcroute/cloud"
-	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Error codes with a meaning for vpcroute.
@@ -36,37 +34,10 @@ const (
 	codeSignatureInvalid = "SignatureDoesNotMatch"
 )
 
-// APIError is one failed EC2 call, reduced to one line: the SDK's own text
-// nests the operation, the HTTP status and the request ID in a long chain.
-type APIError struct {
-	Action    string
-	Code      string
-	Status    int
-	Message   string
-	RequestID string
-	// Transport is set when no HTTP answer came back.
-	Transport bool
-	cause     error
-}
-
-// Error renders "Action: Code (HTTP n): message [request id]", scrubbed of
-// credentials: a transport error's text holds the request URL.
-func (e *APIError) Error() string {
-	if e.Transport || e.Status == 0 || e.Code == codeClient {
-		return cloud.Redact(fmt.Sprintf("%s: %s", e.Action, textline.Join(innermost(e.cause).Error(), " ")))
-	}
-	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
-	if msg := textline.Join(e.Message, " "); msg != "" {
-		s += ": " + msg
-	}
-	if e.RequestID != "" {
-		s += " [request " + e.RequestID + "]"
-	}
-	return cloud.Redact(s)
-}
-
-// Unwrap exposes the SDK's error, whose own text is not scrubbed.
-func (e *APIError) Unwrap() error { return e.cause }
+// APIError is one failed EC2 call, reduced to one line (cloud.APIError):
+// the SDK's own text nests the operation, the HTTP status and the request
+// ID in a long chain.
+type APIError = cloud.APIError
 
 // innermost strips the SDK's "operation error EC2: X, ..." wrappers, whose
 // text repeats what APIError already says.
@@ -91,7 +62,7 @@ func wrapSDKError(action string, err error) error {
 	if errors.As(err, &already) {
 		return err
 	}
-	out := &APIError{Action: action, cause: err}
+	out := &APIError{Action: action, Cause: err}
 	var resp *awshttp.ResponseError
 	if errors.As(err, &resp) {
 		out.Status = resp.HTTPStatusCode()
@@ -107,6 +78,11 @@ func wrapSDKError(action string, err error) error {
 		// Signing without credentials, a request the SDK refused to build,
 		// an answer it could not parse: nothing a retry would fix.
 		out.Code = codeClient
+	}
+	if out.Transport || out.Status == 0 || out.Code == codeClient {
+		// No answer to report: the failure itself, without the SDK's
+		// wrappers.
+		out.Unanswered = innermost(err)
 	}
 	return out
 }
@@ -133,13 +109,7 @@ func isTransport(err error) bool {
 }
 
 // codeOf returns the EC2 error code of err, or "".
-func codeOf(err error) string {
-	var api *APIError
-	if errors.As(err, &api) {
-		return api.Code
-	}
-	return ""
-}
+func codeOf(err error) string { return cloud.APICode(err) }
 
 // routeMissing reports whether err says the table holds no route for the
 // destination. EC2 answers a ReplaceRoute of a missing destination with
@@ -163,15 +133,11 @@ func routeMissing(err error) bool {
 // retryable reports whether a call that failed with err may succeed if sent
 // again later: throttling, server trouble and transport failures. Quota,
 // permission, parameter and credential errors are final.
-func retryable(err error) bool {
-	var api *APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	if api.Transport || api.Status >= 500 {
-		return true
-	}
-	switch api.Code {
+func retryable(err error) bool { return cloud.RetryableAPIError(err, retryableCode) }
+
+// retryableCode reports whether an answer's code is worth another try.
+func retryableCode(code string) bool {
+	switch code {
 	case codeRequestLimit, codeThrottling, codeInternalError, codeInternalFailure, codeUnavailable, codeServiceUnavail:
 		return true
 	}
