@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"encoding/xml"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -40,28 +39,14 @@ type ec2DescribeVpcsResponse struct {
 var vpcFilters = append([]string{"vpc-id", "cidr", "cidr-block-association.cidr-block", "cidr-block-association.association-id",
 	"cidr-block-association.state", "state", "owner-id", "is-default", "dhcp-options-id"}, tagFilterNames...)
 
-// checkIDs answers NotFound for the first requested ID that does not exist.
-func checkIDs(ids []string, exists func(string) bool, code, kind string) *apiError {
-	for _, id := range ids {
-		if !exists(id) {
-			return ec2Err(code, "The %s ID '%s' does not exist", kind, id)
-		}
-	}
-	return nil
-}
-
 func (s *Server) ec2DescribeVpcs(p params) (any, *apiError) {
-	ids, aerr := p.list("VpcId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	fs, aerr := p.filters(vpcFilters)
+	q, aerr := p.ec2Select("VpcId", vpcFilters)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := checkIDs(ids, func(id string) bool { return s.w.vpc(id) != nil }, CodeVpcNotFound, "vpc"); aerr != nil {
+	if aerr := q.checkIDs(func(id string) bool { return s.w.vpc(id) != nil }, CodeVpcNotFound, "vpc"); aerr != nil {
 		return nil, aerr
 	}
 	var items []ec2Vpc
@@ -95,16 +80,16 @@ func (s *Server) ec2DescribeVpcs(p params) (any, *apiError) {
 			}
 			return nil
 		}
-		if (len(ids) > 0 && !slices.Contains(ids, v.id)) || !matchFilters(fs, v.tags, values) {
+		if !q.selects(v.id, v.tags, values) {
 			continue
 		}
 		items = append(items, it)
 	}
-	from, to, next, aerr := p.ec2Page(len(items), 5, 1000)
+	page, next, aerr := ec2Page(p, items, 1000)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &ec2DescribeVpcsResponse{Vpcs: items[from:to], NextToken: next}, nil
+	return &ec2DescribeVpcsResponse{Vpcs: page, NextToken: next}, nil
 }
 
 func collect[T any](xs []T, f func(T) string) []string {
@@ -154,17 +139,13 @@ func zoneID(zone string) string {
 }
 
 func (s *Server) ec2DescribeSubnets(p params) (any, *apiError) {
-	ids, aerr := p.list("SubnetId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	fs, aerr := p.filters(subnetFilters)
+	q, aerr := p.ec2Select("SubnetId", subnetFilters)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := checkIDs(ids, func(id string) bool { return s.w.vswitch(id) != nil }, CodeSubnetNotFound, "subnet"); aerr != nil {
+	if aerr := q.checkIDs(func(id string) bool { return s.w.vswitch(id) != nil }, CodeSubnetNotFound, "subnet"); aerr != nil {
 		return nil, aerr
 	}
 	var items []ec2Subnet
@@ -202,16 +183,16 @@ func (s *Server) ec2DescribeSubnets(p params) (any, *apiError) {
 			}
 			return nil
 		}
-		if (len(ids) > 0 && !slices.Contains(ids, v.id)) || !matchFilters(fs, v.tags, values) {
+		if !q.selects(v.id, v.tags, values) {
 			continue
 		}
 		items = append(items, it)
 	}
-	from, to, next, aerr := p.ec2Page(len(items), 5, 1000)
+	page, next, aerr := ec2Page(p, items, 1000)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &ec2DescribeSubnetsResponse{Subnets: items[from:to], NextToken: next}, nil
+	return &ec2DescribeSubnetsResponse{Subnets: page, NextToken: next}, nil
 }
 
 // ec2Route is one item of a routeSet. Only the target's element is
@@ -317,17 +298,13 @@ func (w *world) ec2Associations(t *table) []ec2Association {
 }
 
 func (s *Server) ec2DescribeRouteTables(p params) (any, *apiError) {
-	ids, aerr := p.list("RouteTableId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	fs, aerr := p.filters(routeTableFilters)
+	q, aerr := p.ec2Select("RouteTableId", routeTableFilters)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := checkIDs(ids, func(id string) bool { return s.w.table(id) != nil }, CodeRouteTableNotFound, "routeTable"); aerr != nil {
+	if aerr := q.checkIDs(func(id string) bool { return s.w.table(id) != nil }, CodeRouteTableNotFound, "routeTable"); aerr != nil {
 		return nil, aerr
 	}
 	var items []ec2RouteTable
@@ -357,16 +334,16 @@ func (s *Server) ec2DescribeRouteTables(p params) (any, *apiError) {
 			}
 			return collect(it.Routes, func(r ec2Route) string { return routeField(r, field) })
 		}
-		if (len(ids) > 0 && !slices.Contains(ids, t.id)) || !matchFilters(fs, t.tags, values) {
+		if !q.selects(t.id, t.tags, values) {
 			continue
 		}
 		items = append(items, it)
 	}
-	from, to, next, aerr := p.ec2Page(len(items), 5, 100)
+	page, next, aerr := ec2Page(p, items, 100)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &ec2DescribeRouteTablesResponse{RouteTables: items[from:to], NextToken: next}, nil
+	return &ec2DescribeRouteTablesResponse{RouteTables: page, NextToken: next}, nil
 }
 
 // routeField is the value a route.<field> filter compares.

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/xml"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -90,17 +89,13 @@ var eniFilters = append([]string{"network-interface-id", "attachment.instance-id
 	"source-dest-check", "availability-zone", "owner-id", "description", "interface-type"}, tagFilterNames...)
 
 func (s *Server) ec2DescribeNetworkInterfaces(p params) (any, *apiError) {
-	ids, aerr := p.list("NetworkInterfaceId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	fs, aerr := p.filters(eniFilters)
+	q, aerr := p.ec2Select("NetworkInterfaceId", eniFilters)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := checkIDs(ids, func(id string) bool { return s.w.eni(id) != nil }, CodeENINotFound, "networkInterface"); aerr != nil {
+	if aerr := q.checkIDs(func(id string) bool { return s.w.eni(id) != nil }, CodeENINotFound, "networkInterface"); aerr != nil {
 		return nil, aerr
 	}
 	var items []ec2ENI
@@ -151,16 +146,16 @@ func (s *Server) ec2DescribeNetworkInterfaces(p params) (any, *apiError) {
 			}
 			return nil
 		}
-		if (len(ids) > 0 && !slices.Contains(ids, n.id)) || !matchFilters(fs, n.tags, values) {
+		if !q.selects(n.id, n.tags, values) {
 			continue
 		}
 		items = append(items, it)
 	}
-	from, to, next, aerr := p.ec2Page(len(items), 5, 1000)
+	page, next, aerr := ec2Page(p, items, 1000)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &ec2DescribeENIsResponse{NetworkInterfaces: items[from:to], NextToken: next}, nil
+	return &ec2DescribeENIsResponse{NetworkInterfaces: page, NextToken: next}, nil
 }
 
 type ec2BoolValue struct {

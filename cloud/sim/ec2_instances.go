@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/xml"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -113,25 +112,21 @@ func (w *world) ec2InstanceItem(in *instance) ec2Instance {
 }
 
 func (s *Server) ec2DescribeInstances(p params) (any, *apiError) {
-	ids, aerr := p.list("InstanceId")
+	q, aerr := p.ec2Select("InstanceId", instanceFilters)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if len(ids) > 0 && p.Get("MaxResults") != "" {
+	if len(q.ids) > 0 && p.Get("MaxResults") != "" {
 		return nil, ec2Err(CodeInvalidParameterCombination, "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	for _, id := range ids {
+	for _, id := range q.ids {
 		if !strings.HasPrefix(id, "i-") {
 			return nil, ec2Err("InvalidInstanceID.Malformed", "Invalid id: %q (expecting \"i-...\")", id)
 		}
 	}
-	fs, aerr := p.filters(instanceFilters)
-	if aerr != nil {
-		return nil, aerr
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := checkIDs(ids, func(id string) bool { return s.w.instance(id) != nil }, CodeEC2InstanceNotFound, "instance"); aerr != nil {
+	if aerr := q.checkIDs(func(id string) bool { return s.w.instance(id) != nil }, CodeEC2InstanceNotFound, "instance"); aerr != nil {
 		return nil, aerr
 	}
 	var items []ec2Reservation
@@ -168,14 +163,14 @@ func (s *Server) ec2DescribeInstances(p params) (any, *apiError) {
 			}
 			return nil
 		}
-		if (len(ids) > 0 && !slices.Contains(ids, in.id)) || !matchFilters(fs, instanceTags(in), values) {
+		if !q.selects(in.id, instanceTags(in), values) {
 			continue
 		}
 		items = append(items, ec2Reservation{ReservationID: "r-0" + hashHex("r/"+in.id, 16), OwnerID: s.w.account, Instances: []ec2Instance{it}})
 	}
-	from, to, next, aerr := p.ec2Page(len(items), 5, 1000)
+	page, next, aerr := ec2Page(p, items, 1000)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &ec2DescribeInstancesResponse{Reservations: items[from:to], NextToken: next}, nil
+	return &ec2DescribeInstancesResponse{Reservations: page, NextToken: next}, nil
 }

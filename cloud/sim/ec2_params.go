@@ -153,29 +153,70 @@ func globMatch(pattern, s string) bool {
 // tagFilterNames are the filters every taggable resource takes.
 var tagFilterNames = []string{"tag-key", "tag-value"}
 
-// ec2Page applies MaxResults (lo..hi when given; all items when not) and
-// NextToken to n items, returning the bounds and the next token.
-func (p params) ec2Page(n, lo, hi int) (from, to int, next string, aerr *apiError) {
-	from = 0
+// ec2Page applies NextToken and MaxResults (5..hi when given; every item
+// when not) to the items a Describe call selected, returning the page and
+// the next token.
+func ec2Page[T any](p params, items []T, hi int) (page []T, next string, aerr *apiError) {
+	const lo = 5
+	n := len(items)
+	from := 0
 	if tok := p.Get("NextToken"); tok != "" {
 		v, err := strconv.Atoi(strings.TrimPrefix(tok, nextTokenPrefix))
 		if !strings.HasPrefix(tok, nextTokenPrefix) || err != nil || v < 0 {
-			return 0, 0, "", ec2Err(CodeInvalidParameterValue, "The NextToken %q is invalid: expected the nextToken of a previous answer.", tok)
+			return nil, "", ec2Err(CodeInvalidParameterValue, "The NextToken %q is invalid: expected the nextToken of a previous answer.", tok)
 		}
 		from = min(v, n)
 	}
-	to = n
+	to := n
 	if m := p.Get("MaxResults"); m != "" {
 		limit, err := strconv.Atoi(m)
 		if err != nil || limit < lo || limit > hi {
-			return 0, 0, "", ec2Invalid("MaxResults", m, "an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+			return nil, "", ec2Invalid("MaxResults", m, "an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
 		}
 		to = min(from+limit, n)
 	}
 	if to < n {
 		next = nextTokenPrefix + strconv.Itoa(to)
 	}
-	return from, to, next, nil
+	return items[from:to], next, nil
+}
+
+// ec2Selection is what a Describe call asks for: the IDs (none: every
+// item) and the filters.
+type ec2Selection struct {
+	ids []string
+	fs  []ec2Filter
+}
+
+// ec2Select reads a Describe call's IDs (idParam.N) and its filters, whose
+// names must be among known.
+func (p params) ec2Select(idParam string, known []string) (ec2Selection, *apiError) {
+	ids, aerr := p.list(idParam)
+	if aerr != nil {
+		return ec2Selection{}, aerr
+	}
+	fs, aerr := p.filters(known)
+	if aerr != nil {
+		return ec2Selection{}, aerr
+	}
+	return ec2Selection{ids: ids, fs: fs}, nil
+}
+
+// selects reports whether the item id, with its tags and filter values,
+// is asked for.
+func (q ec2Selection) selects(id string, tags map[string]string, values func(name string) []string) bool {
+	return (len(q.ids) == 0 || slices.Contains(q.ids, id)) && matchFilters(q.fs, tags, values)
+}
+
+// checkIDs answers NotFound for the first requested ID that does not
+// exist.
+func (q ec2Selection) checkIDs(exists func(string) bool, code, kind string) *apiError {
+	for _, id := range q.ids {
+		if !exists(id) {
+			return ec2Err(code, "The %s ID '%s' does not exist", kind, id)
+		}
+	}
+	return nil
 }
 
 const nextTokenPrefix = "vpcroute-sim-"

@@ -78,22 +78,32 @@ func targetParam(p params, e *entry) *apiError {
 	return ec2Err(CodeInvalidParameterCombination, "The parameters %s cannot be combined: a route has exactly one target", strings.Join(given, ", "))
 }
 
+// tableAndTarget reads the request's route table and its one target into
+// e, bound to the world's resource (the caller holds s.mu).
+func (s *Server) tableAndTarget(p params, e *entry) (*table, *apiError) {
+	if aerr := targetParam(p, e); aerr != nil {
+		return nil, aerr
+	}
+	t, aerr := s.tableParam(p)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := s.w.bindTarget(t, e, false); aerr != nil {
+		return nil, aerr
+	}
+	return t, nil
+}
+
 func (s *Server) ec2CreateRoute(p params) (any, *apiError) {
 	dest, pl, _, aerr := destParam(p)
 	if aerr != nil {
 		return nil, aerr
 	}
 	e := &entry{dest: dest, prefixList: pl, origin: OriginCreateRoute, status: RouteActive, created: time.Now().UTC()}
-	if aerr := targetParam(p, e); aerr != nil {
-		return nil, aerr
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, aerr := s.tableParam(p)
+	t, aerr := s.tableAndTarget(p, e)
 	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := s.w.bindTarget(t, e, false); aerr != nil {
 		return nil, aerr
 	}
 	if aerr := s.w.checkRouteDestination(t, dest, pl); aerr != nil {
@@ -125,16 +135,10 @@ func (s *Server) ec2ReplaceRoute(p params) (any, *apiError) {
 		return nil, ec2Invalid("LocalTarget", p.Get("LocalTarget"), "no LocalTarget: vpcroute-sim simulates no middlebox routing")
 	}
 	next := &entry{}
-	if aerr := targetParam(p, next); aerr != nil {
-		return nil, aerr
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, aerr := s.tableParam(p)
+	t, aerr := s.tableAndTarget(p, next)
 	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := s.w.bindTarget(t, next, false); aerr != nil {
 		return nil, aerr
 	}
 	e := findRoute(t, dest, pl)
