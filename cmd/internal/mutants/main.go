@@ -66,16 +66,9 @@ func main() {
 }
 
 func run(listPath, only string, timeout time.Duration, race, skipAbsent bool, out io.Writer) error {
-	raw, err := os.ReadFile(listPath)
+	mutants, err := load(listPath)
 	if err != nil {
 		return err
-	}
-	var mutants []Mutant
-	if err := yaml.Unmarshal(raw, &mutants); err != nil {
-		return fmt.Errorf("%s: %w", listPath, err)
-	}
-	if err := validate(mutants); err != nil {
-		return fmt.Errorf("%s: %w", listPath, err)
 	}
 	tree, err := copyTree()
 	if err != nil {
@@ -134,6 +127,22 @@ func run(listPath, only string, timeout time.Duration, race, skipAbsent bool, ou
 	return nil
 }
 
+// load reads and validates the mutant list.
+func load(listPath string) ([]Mutant, error) {
+	raw, err := os.ReadFile(listPath)
+	if err != nil {
+		return nil, err
+	}
+	var mutants []Mutant
+	if err := yaml.Unmarshal(raw, &mutants); err != nil {
+		return nil, fmt.Errorf("%s: %w", listPath, err)
+	}
+	if err := validate(mutants); err != nil {
+		return nil, fmt.Errorf("%s: %w", listPath, err)
+	}
+	return mutants, nil
+}
+
 func validate(ms []Mutant) error {
 	seen := map[string]bool{}
 	for i, m := range ms {
@@ -187,15 +196,9 @@ func copyTree() (string, error) {
 // try applies m in tree, runs its tests and restores the file.
 func try(tree string, m Mutant, timeout time.Duration, race bool) (outcome, detail string, err error) {
 	path := filepath.Join(tree, m.File)
-	orig, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", "", fmt.Errorf("%w: %s does not exist", errAbsent, m.File)
-	}
+	orig, err := source(tree, m)
 	if err != nil {
 		return "", "", err
-	}
-	if n := bytes.Count(orig, []byte(m.Find)); n != 1 {
-		return "", "", fmt.Errorf("%w: find text occurs %d times in %s, want exactly once (the code moved: update the list)", errAbsent, n, m.File)
 	}
 	mutated := bytes.Replace(orig, []byte(m.Find), []byte(m.Replace), 1)
 	if err := os.WriteFile(path, mutated, 0o644); err != nil {
@@ -228,6 +231,22 @@ func try(tree string, m Mutant, timeout time.Duration, race bool) (outcome, deta
 	default:
 		return "", "", fmt.Errorf("go test: %w: %s", err, lastLines(out, 5))
 	}
+}
+
+// source returns the file m mutates, under root, once its find text is
+// known to occur there exactly once.
+func source(root string, m Mutant) ([]byte, error) {
+	orig, err := os.ReadFile(filepath.Join(root, m.File))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist", errAbsent, m.File)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n := bytes.Count(orig, []byte(m.Find)); n != 1 {
+		return nil, fmt.Errorf("%w: find text occurs %d times in %s, want exactly once (the code moved: update the list)", errAbsent, n, m.File)
+	}
+	return orig, nil
 }
 
 var (
