@@ -137,10 +137,23 @@ var (
 	benchReleasedErr  error
 )
 
+// benchBinaryEnv names another vpcroute binary for BenchmarkDaemonIdle to
+// measure instead of the released build: an older commit's, or the tests'
+// own untagged build, for a before/after comparison.
+const benchBinaryEnv = "VPCROUTE_BENCH_BINARY"
+
 // benchReleasedVpcroute builds vpcroute as `make build` does, once per test
-// binary (TestMain's build is the tests' own: no tags, -race with -race).
+// binary (TestMain's build is the tests' own: no tags, -race with -race),
+// unless benchBinaryEnv names a binary.
 func benchReleasedVpcroute(b *testing.B) string {
 	b.Helper()
+	if path := os.Getenv(benchBinaryEnv); path != "" {
+		if st, err := os.Stat(path); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			b.Fatalf("%s=%q: expected the path of an executable vpcroute binary", benchBinaryEnv, path)
+		}
+		b.Logf("measuring %s (from %s), not the released build", path, benchBinaryEnv)
+		return path
+	}
 	benchReleasedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
