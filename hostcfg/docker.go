@@ -6,12 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Docker reads this host's container subnets from a Docker daemon. It keeps
@@ -89,7 +90,7 @@ func (d *Docker) networkSubnets(ctx context.Context, name string) ([]netip.Prefi
 // unreachable words a failed connection as one line naming the daemon and,
 // for a unix socket, the real cause: the client only says "Cannot connect".
 func (d *Docker) unreachable(err error) error {
-	cause := strings.Join(strings.Fields(err.Error()), " ")
+	cause := textline.Join(err.Error(), " ")
 	if u, perr := url.Parse(d.Host()); perr == nil && u.Scheme == "unix" {
 		conn, derr := net.DialTimeout("unix", u.Path, 2*time.Second)
 		if derr != nil {

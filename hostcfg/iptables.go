@@ -3,9 +3,10 @@ package hostcfg
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // iptablesAPI is the narrow part of go-iptables hostcfg uses.
@@ -76,7 +77,7 @@ func oneLine(err error) error {
 
 type oneLineError struct{ err error }
 
-func (e oneLineError) Error() string { return strings.Join(strings.Fields(e.err.Error()), " ") }
+func (e oneLineError) Error() string { return textline.Join(e.err.Error(), " ") }
 func (e oneLineError) Unwrap() error { return e.err }
 
 // readSnapshot reads the chains, the FORWARD policy, ip_forward and the

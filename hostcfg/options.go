@@ -64,7 +64,7 @@ func (o Options) Validate() error {
 		if err := checkPrefix(field, s); err != nil {
 			return err
 		}
-		if !contains(o.ClusterCIDR, s) {
+		if !cloud.PrefixContains(o.ClusterCIDR, s) {
 			return fmt.Errorf("hostcfg: %s = %s is outside ClusterCIDR %s; expected a subnet inside the cluster CIDR", field, s, o.ClusterCIDR)
 		}
 		for j, v := range o.VPCCIDRs {
@@ -112,11 +112,6 @@ func checkPrefix(field string, p netip.Prefix) error {
 		return fmt.Errorf("hostcfg: %s = %s has host bits set; expected the network address %s", field, p, p.Masked())
 	}
 	return nil
-}
-
-// contains reports whether inner lies entirely inside outer.
-func contains(outer, inner netip.Prefix) bool {
-	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 // withDefaults fills the empty paths and returns the subnets and VPC CIDRs

@@ -3,6 +3,8 @@ package reconciler
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // MinClusterCIDRBits is the shortest cluster CIDR accepted. The cluster CIDR
@@ -40,7 +42,7 @@ func ValidateClusterCIDR(cidr netip.Prefix, vpcCIDRs []netip.Prefix) error {
 			cidr, MinClusterCIDRBits)
 	}
 	for _, v := range vpcCIDRs {
-		if v.IsValid() && contains(v, cidr) {
+		if v.IsValid() && cloud.PrefixContains(v, cidr) {
 			return fmt.Errorf("cluster-cidr %q lies inside the VPC CIDR %s: expected a range outside the VPC%s",
 				cidr, v, suggestOutside(vpcCIDRs))
 		}

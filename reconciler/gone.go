@@ -89,7 +89,7 @@ func ownedCount(tables map[string][]cloud.Route, cluster string, clusterCIDR net
 	owned := 0
 	for _, entries := range tables {
 		for _, e := range entries {
-			if e.OwnedBy(cluster) && contains(clusterCIDR, e.Destination) {
+			if e.OwnedBy(cluster) && cloud.PrefixContains(clusterCIDR, e.Destination) {
 				owned++
 			}
 		}

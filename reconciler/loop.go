@@ -40,6 +40,10 @@ type LoopConfig struct {
 	// read again, and registered instances' targets verified again; they
 	// change rarely and cost calls.
 	NetworkRefresh time.Duration
+	// Network is the VPC as the caller already read it (the daemon, at
+	// connect): passes use it until NetworkRefresh after its At instead
+	// of reading it again. Zero: the first pass reads it.
+	Network NetworkRead
 	// SilentAfter is how long a host's record may go unchanged in the
 	// registry (as this leader saw it: the record's own LastSeen is not
 	// believed) before the cloud is asked whether its instance still
@@ -95,12 +99,13 @@ func (c LoopConfig) withDefaults() LoopConfig {
 // start, a debounced pass after every change of the claims, and a full
 // pass every Resync.
 type Loop struct {
-	cfg       LoopConfig
-	network   cloud.Network
-	networkAt time.Time
+	cfg     LoopConfig
+	network NetworkRead // the last read of the VPC (or the caller's)
 	// targets remembers what the cloud said about registered instances;
-	// silence when each record last changed, as the leader saw it.
+	// present, which refused records' instances it said exist; silence
+	// when each record last changed, as the leader saw it.
 	targets *targetCache
+	present *presentCache
 	silence silenceClock
 }
 
@@ -113,7 +118,8 @@ func NewLoop(cfg LoopConfig) (*Loop, error) {
 		return nil, fmt.Errorf("reconcile loop: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	return &Loop{cfg: cfg, targets: newTargetCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
+	return &Loop{cfg: cfg, network: cfg.Network, targets: newTargetCache(cfg.NetworkRefresh),
+		present: newPresentCache(cfg.NetworkRefresh), silence: silenceClock{}}, nil
 }
 
 // Run reconciles until ctx ends. Snapshots arrive on hosts; the first one

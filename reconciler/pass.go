@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Pass reads the tables, admits the host records the cloud vouches for,
@@ -42,7 +42,14 @@ func (l *Loop) pass(ctx context.Context, hosts []Host, start time.Time, rep *Rep
 	p := newPlanner(l.cfg, network, tables)
 	pl := p.plan(accepted)
 
-	gone := l.goneTargets(ctx, GoneCheck(accepted, refused, checks, silent, pl.changes))
+	// A refused record whose instance the cloud said exists (another VPC)
+	// is not asked about again on every pass (presentCache).
+	ask := l.present.unknown(hosts, refused, start)
+	check := GoneCheck(accepted, ask, checks, silent, pl.changes)
+	gone, answered := l.goneTargets(ctx, check)
+	if answered {
+		l.present.note(hosts, ask, check, gone, start)
+	}
 	accepted, forget := ForgetGone(accepted, refused, gone)
 	if len(forget) > 0 {
 		l.cfg.Log.Info("instances confirmed gone; their records and routes go", zap.Strings("instances", forget))
@@ -62,7 +69,7 @@ func (l *Loop) pass(ctx context.Context, hosts []Host, start time.Time, rep *Rep
 func result(rep Report, err error) (res, msg string) {
 	switch {
 	case err != nil:
-		return ResultError, cloud.Redact(oneLine(err.Error()))
+		return ResultError, cloud.Redact(textline.Join(err.Error(), " "))
 	case len(rep.ClaimConflicts) > 0 || len(rep.Refused) > 0 || len(rep.Held) > 0 || len(rep.RefusedHosts) > 0 || blocking(rep.Conflicts):
 		return ResultDegraded, ""
 	default:
@@ -80,7 +87,7 @@ func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Rout
 	for _, t := range network.RouteTables {
 		routes, err := l.cfg.Provider.Routes(ctx, t)
 		if err != nil {
-			l.networkAt = time.Time{} // a table may be gone: read the network again next time
+			l.network.At = time.Time{} // a table may be gone: read the network again next time
 			return network, nil, err
 		}
 		tables[t] = routes
@@ -92,14 +99,15 @@ func (l *Loop) read(ctx context.Context) (cloud.Network, map[string][]cloud.Rout
 // networkFor returns the VPC's ranges and tables, read again after
 // NetworkRefresh or a failed pass.
 func (l *Loop) networkFor(ctx context.Context) (cloud.Network, error) {
-	if !l.networkAt.IsZero() && l.cfg.Now().Sub(l.networkAt) < l.cfg.NetworkRefresh {
-		return l.network, nil
+	if l.network.Fresh(l.cfg.Now(), l.cfg.NetworkRefresh) {
+		return l.network.Network, nil
 	}
+	at := l.cfg.Now()
 	n, err := l.cfg.Provider.Network(ctx)
 	if err != nil {
 		return n, err
 	}
-	l.network, l.networkAt = n, l.cfg.Now()
+	l.network = NetworkRead{Network: n, At: at}
 	return n, nil
 }
 
@@ -152,12 +160,12 @@ func (p planner) plan(hosts []Host) passPlan {
 	return passPlan{changes: ch, claimConflicts: conflicts, desired: desired}
 }
 
-// goneTargets asks the cloud which of check are gone. Not knowing is not a
-// reason to delete: on an error none is.
-func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.Target]bool {
+// goneTargets asks the cloud which of check are gone, and whether it
+// answered. Not knowing is not a reason to delete: on an error none is.
+func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) (map[cloud.Target]bool, bool) {
 	gone := map[cloud.Target]bool{}
 	if len(check) == 0 {
-		return gone
+		return gone, true
 	}
 	g, err := l.cfg.Provider.GoneTargets(ctx, check)
 	if err != nil {
@@ -167,7 +175,7 @@ func (l *Loop) goneTargets(ctx context.Context, check []cloud.Target) map[cloud.
 		gone[t] = true
 	}
 	cloud.Progress(ctx)
-	return gone
+	return gone, err == nil
 }
 
 // guard holds back the deletions not proven safe (GuardDeletes): a target
@@ -235,5 +243,3 @@ func tableReports(tables map[string][]cloud.Route, desired []Desired, ch Changes
 func blocking(cs []Conflict) bool {
 	return slices.ContainsFunc(cs, Conflict.Blocking)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -250,7 +250,7 @@ func deletable(in PlanInput, e cloud.Route, wanted map[netip.Prefix]cloud.Target
 	}
 	// Ownership marks can be copied by hand; an entry outside the cluster
 	// CIDR is never ours to remove.
-	if !contains(in.ClusterCIDR, e.Destination) {
+	if !cloud.PrefixContains(in.ClusterCIDR, e.Destination) {
 		return false
 	}
 	if len(in.Scope) > 0 && !slices.Contains(in.Scope, e.Target) {
@@ -270,11 +270,6 @@ func holderName(e cloud.Route) string {
 		return "entry " + e.Name
 	}
 	return "an unnamed entry"
-}
-
-// contains reports whether outer holds all of inner.
-func contains(outer, inner netip.Prefix) bool {
-	return outer.IsValid() && inner.IsValid() && outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 func sortedKeys(m map[string][]cloud.Route) []string {

@@ -37,9 +37,9 @@ func (s scanLookup) around(d netip.Prefix, carveOuts bool) (exact *cloud.Route, 
 		case e.Destination == d:
 			exact = e
 		case e.OwnedBy(s.cluster):
-		case contains(d, e.Destination):
+		case cloud.PrefixContains(d, e.Destination):
 			shadows = append(shadows, e)
-		case contains(e.Destination, d) && e.Destination.Bits() > 0 && carveOuts:
+		case cloud.PrefixContains(e.Destination, d) && e.Destination.Bits() > 0 && carveOuts:
 			if carved == nil || e.Destination.Bits() > carved.Destination.Bits() {
 				carved = e
 			}

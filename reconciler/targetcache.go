@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // unknownRetry is how long an instance the cloud did not list waits before
@@ -14,11 +15,22 @@ import (
 // every pass.
 const unknownRetry = 30 * time.Second
 
+// unknownRetryAfter is how long an instance the cloud did not list the
+// last misses times in a row waits before it is asked again: unknownRetry,
+// doubling with every further miss, at most ceiling (the refresh period).
+// A host the API lists late is asked again soon; a record of an instance
+// in another VPC, which no retry will list, settles at one question per
+// refresh period instead of one every unknownRetry.
+func unknownRetryAfter(misses int, ceiling time.Duration) time.Duration {
+	d := unknownRetry << min(max(misses-1, 0), 16)
+	return min(d, ceiling)
+}
+
 // targetCache remembers what the cloud said about each registered
 // instance's target, so that a steady registry costs no lookups. An answer
 // is asked again after refresh, when the record starts stating another
 // target (the ENI may really have changed), and for an instance the cloud
-// did not list, after unknownRetry.
+// did not list, after unknownRetryAfter.
 type targetCache struct {
 	refresh time.Duration
 	entries map[string]targetEntry
@@ -29,6 +41,7 @@ type targetEntry struct {
 	known  bool
 	stated cloud.Target // what the record said when the cloud was asked
 	at     time.Time
+	misses int // answers in a row that did not list the instance
 }
 
 func newTargetCache(refresh time.Duration) *targetCache {
@@ -49,7 +62,7 @@ func (c *targetCache) check(ctx context.Context, p cloud.Provider, hosts []Host,
 			continue
 		}
 		e, ok := c.entries[h.Instance]
-		stale := !ok || now.Sub(e.at) >= c.refresh || (!e.known && now.Sub(e.at) >= unknownRetry) ||
+		stale := !ok || now.Sub(e.at) >= c.refresh || (!e.known && now.Sub(e.at) >= unknownRetryAfter(e.misses, c.refresh)) ||
 			(e.known && e.stated != h.Target && e.target != h.Target)
 		if stale {
 			ask = append(ask, h.Instance)
@@ -72,13 +85,17 @@ func (c *targetCache) check(ctx context.Context, p cloud.Provider, hosts []Host,
 			err = fmt.Errorf("verify %d registered instances with the cloud (%s...): %w", len(ask), ask[0], err)
 			for _, id := range ask {
 				if _, had := c.entries[id]; !had {
-					out[id] = InstanceCheck{Err: cloud.Redact(oneLine(err.Error()))}
+					out[id] = InstanceCheck{Err: cloud.Redact(textline.Join(err.Error(), " "))}
 				}
 			}
 		} else {
 			for _, id := range ask {
 				t, ok := got[id]
-				c.entries[id] = targetEntry{target: t, known: ok, stated: stated[id], at: now}
+				misses := 0
+				if !ok {
+					misses = c.entries[id].misses + 1
+				}
+				c.entries[id] = targetEntry{target: t, known: ok, stated: stated[id], at: now, misses: misses}
 			}
 		}
 	}

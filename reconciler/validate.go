@@ -1,6 +1,10 @@
 package reconciler
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vpcroute/vpcroute/cloud"
+)
 
 // validateDesired splits desired routes into the ones that may be written
 // and the ones refused: not IPv4, outside the cluster CIDR, overlapping the
@@ -54,7 +58,7 @@ func claimReason(in PlanInput, d Desired) string {
 		return fmt.Sprintf("subnet %s has no next hop", dst)
 	case !in.ClusterCIDR.IsValid():
 		return "no cluster CIDR is set"
-	case !contains(in.ClusterCIDR, dst):
+	case !cloud.PrefixContains(in.ClusterCIDR, dst):
 		return fmt.Sprintf("subnet %s is outside the cluster CIDR %s", dst, in.ClusterCIDR)
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Error codes with a meaning for vpcroute. Alibaba Cloud spells
@@ -44,7 +45,7 @@ func (e *APIError) Error() string {
 	if e.Transport {
 		return cloud.Redact(fmt.Sprintf("%s: %v", e.Action, e.cause))
 	}
-	msg := strings.Join(strings.Fields(e.Message), " ")
+	msg := textline.Join(e.Message, " ")
 	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
 	if msg != "" {
 		s += ": " + msg
@@ -73,7 +74,7 @@ func wrapSDKError(action string, err error) error {
 		// Client errors that wrap a transport failure are retryable; the
 		// others (bad parameters, credentials) are not.
 		transport := client.OriginError() != nil || client.ErrorCode() == sdkerrors.TimeoutErrorCode
-		return &APIError{Action: action, Code: client.ErrorCode(), Message: oneLine(client.Message()),
+		return &APIError{Action: action, Code: client.ErrorCode(), Message: textline.Join(client.Message(), " "),
 			Transport: transport, cause: err}
 	}
 	// Without AutoRetry the SDK hands back net/http errors as they are.
@@ -132,5 +133,3 @@ func throttledCode(code string) bool {
 func throttled(err error) bool {
 	return throttledCode(codeOf(err))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

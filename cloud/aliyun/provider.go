@@ -148,29 +148,10 @@ func (p *Provider) Self(context.Context) (cloud.Instance, error) { return p.self
 // Network implements cloud.Provider: the VPC's CIDRs, its vswitch CIDRs and
 // the managed route tables.
 func (p *Provider) Network(ctx context.Context) (cloud.Network, error) {
-	n := cloud.Network{VPCID: p.self.VPCID, CIDRs: p.opts.VPCCIDRs}
-	if len(n.CIDRs) == 0 {
-		cidrs, err := p.vpcCIDRs(ctx)
-		if err != nil {
-			return n, err
-		}
-		n.CIDRs = cidrs
-	}
-	subnets, err := p.vswitchCIDRs(ctx)
-	if err != nil {
-		return n, err
-	}
-	n.SubnetCIDRs = subnets
-	n.RouteTables = p.opts.RouteTables
-	if len(n.RouteTables) == 0 {
-		if n.RouteTables, err = p.routeTables(ctx); err != nil {
-			return n, err
-		}
-		if len(n.RouteTables) == 0 {
-			return n, fmt.Errorf("VPC %s has no route table", p.self.VPCID)
-		}
-	}
-	return n, nil
+	given := cloud.Network{VPCID: p.self.VPCID, CIDRs: p.opts.VPCCIDRs, RouteTables: p.opts.RouteTables}
+	return cloud.ReadNetwork(ctx, given, cloud.NetworkReads{
+		CIDRs: p.vpcCIDRs, SubnetCIDRs: p.vswitchCIDRs, RouteTables: p.routeTables,
+	})
 }
 
 func (p *Provider) vpcCIDRs(ctx context.Context) ([]netip.Prefix, error) {

@@ -32,7 +32,7 @@ func (p *Provider) waitAvailable(ctx context.Context, tableID string, want []clo
 		last = current
 		var waiting []string
 		for _, w := range want {
-			e, ok := findDestination(current, w.Destination)
+			e, ok := cloud.FindDestination(current, w.Destination)
 			if ok {
 				delete(missing, w.Destination)
 			}
@@ -64,7 +64,7 @@ func (p *Provider) waitGone(ctx context.Context, tableID string, gone []cloud.Ro
 		last = current
 		var waiting []string
 		for _, g := range gone {
-			if e, ok := findEntry(current, g.Destination, g.Target); ok {
+			if e, ok := cloud.FindEntry(current, g.Destination, g.Target); ok {
 				waiting = append(waiting, fmt.Sprintf("%s -> %s (%s)", e.Destination, e.Target, e.Status))
 			}
 		}

@@ -245,18 +245,10 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cl
 	if err != nil {
 		return err
 	}
-	var send []cloud.Route
+	send, refused := cloud.DeletableBy(cluster, current, routes)
 	var errs []error
-	for _, r := range routes {
-		e, ok := findEntry(current, r.Destination, r.Target)
-		switch {
-		case !ok:
-			continue // already gone, or moved: not what the caller meant
-		case !e.OwnedBy(cluster) || e.System:
-			errs = append(errs, fmt.Errorf("refusing to delete %s: the entry is not owned by vpcroute cluster %q", e, cluster))
-		default:
-			send = append(send, e)
-		}
+	for _, e := range refused {
+		errs = append(errs, fmt.Errorf("refusing to delete %s: the entry is not owned by vpcroute cluster %q", e, cluster))
 	}
 	last := current // the listing that saw the previous batch done
 	for start := 0; start < len(send); start += maxBatch {
@@ -280,15 +272,6 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cl
 		cloud.Progress(ctx)
 	}
 	return errors.Join(errs...)
-}
-
-func findEntry(routes []cloud.Route, dst netip.Prefix, target cloud.Target) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst && r.Target == target {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
 }
 
 func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []cloud.Route) error {
@@ -332,15 +315,6 @@ func (p *Provider) deleteChunk(ctx context.Context, tableID string, chunk []clou
 			p.startedAll(tableID, todo, resp.FailedRouteEntries, sent)
 			return resp.FailedRouteEntries, nil
 		})
-}
-
-func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
 }
 
 func describeHolder(e cloud.Route) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // loadConfig builds the SDK configuration: the default credential chain
@@ -34,7 +35,7 @@ func loadConfig(ctx context.Context, region string, md *imds.Client, opts Option
 		config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) { o.Client = md }),
 	)
 	if err != nil {
-		return cfg, fmt.Errorf("load AWS configuration: %s", cloud.Redact(oneLine(err.Error())))
+		return cfg, fmt.Errorf("load AWS configuration: %s", cloud.Redact(textline.Join(err.Error(), " ")))
 	}
 	if cfg.Credentials == nil {
 		return cfg, fmt.Errorf("no AWS credentials: %s", credentialHelp)
@@ -42,7 +43,7 @@ func loadConfig(ctx context.Context, region string, md *imds.Client, opts Option
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return cfg, fmt.Errorf("no AWS credentials: %s (%s)", credentialHelp, cloud.Redact(oneLine(err.Error())))
+		return cfg, fmt.Errorf("no AWS credentials: %s (%s)", credentialHelp, cloud.Redact(textline.Join(err.Error(), " ")))
 	}
 	return cfg, nil
 }

@@ -14,6 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Error codes with a meaning for vpcroute.
@@ -52,10 +53,10 @@ type APIError struct {
 // credentials: a transport error's text holds the request URL.
 func (e *APIError) Error() string {
 	if e.Transport || e.Status == 0 || e.Code == codeClient {
-		return cloud.Redact(fmt.Sprintf("%s: %s", e.Action, oneLine(innermost(e.cause).Error())))
+		return cloud.Redact(fmt.Sprintf("%s: %s", e.Action, textline.Join(innermost(e.cause).Error(), " ")))
 	}
 	s := fmt.Sprintf("%s: %s (HTTP %d)", e.Action, e.Code, e.Status)
-	if msg := oneLine(e.Message); msg != "" {
+	if msg := textline.Join(e.Message, " "); msg != "" {
 		s += ": " + msg
 	}
 	if e.RequestID != "" {
@@ -185,5 +186,3 @@ func throttledCode(code string) bool {
 // throttled reports whether err is a rate-limit answer (counted apart in
 // stats and logs because it means the pacing is wrong, not the cloud).
 func throttled(err error) bool { return throttledCode(codeOf(err)) }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

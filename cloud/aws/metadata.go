@@ -16,6 +16,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // newMetadataClient returns the IMDS client used for identity and for the
@@ -125,7 +126,7 @@ func resolveIdentity(ctx context.Context, md metadataAPI, opts Options) (cloud.I
 func readMetadata(ctx context.Context, md metadataAPI, p string) (string, error) {
 	out, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: p})
 	if err != nil {
-		return "", fmt.Errorf("metadata %s: %s", p, cloud.Redact(oneLine(innermost(err).Error())))
+		return "", fmt.Errorf("metadata %s: %s", p, cloud.Redact(textline.Join(innermost(err).Error(), " ")))
 	}
 	defer out.Content.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Content, 64<<10))

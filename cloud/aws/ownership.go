@@ -71,7 +71,7 @@ func candidate(cluster string, clusterCIDR netip.Prefix, r types.Route) bool {
 		return false
 	}
 	dst, ok := destination(r)
-	return ok && clusterCIDR.Bits() <= dst.Bits() && clusterCIDR.Contains(dst.Addr())
+	return ok && cloud.PrefixContains(clusterCIDR, dst)
 }
 
 // destination returns r's IPv4 destination; ok is false for IPv6 and

@@ -108,33 +108,21 @@ func (p *Provider) Self(context.Context) (cloud.Instance, error) { return p.self
 // Network implements cloud.Provider: the VPC's CIDRs (every associated
 // block), its subnets' CIDRs and the managed route tables.
 func (p *Provider) Network(ctx context.Context) (cloud.Network, error) {
-	n := cloud.Network{VPCID: p.self.VPCID, CIDRs: p.opts.VPCCIDRs}
-	if len(n.CIDRs) == 0 {
-		cidrs, err := p.vpcCIDRs(ctx)
-		if err != nil {
-			return n, err
-		}
-		n.CIDRs = cidrs
+	given := cloud.Network{VPCID: p.self.VPCID, CIDRs: p.opts.VPCCIDRs, RouteTables: p.opts.RouteTables}
+	return cloud.ReadNetwork(ctx, given, cloud.NetworkReads{
+		CIDRs: p.vpcCIDRs, SubnetCIDRs: p.subnetCIDRs, RouteTables: p.taggedRouteTables,
+	})
+}
+
+// taggedRouteTables is routeTables with, when tables are chosen by tag and
+// none has it, the error saying how to tag them.
+func (p *Provider) taggedRouteTables(ctx context.Context) ([]string, error) {
+	tables, err := p.routeTables(ctx)
+	if err == nil && len(tables) == 0 && p.opts.RouteTableTag {
+		return nil, fmt.Errorf("VPC %s has no route table tagged %s=%s: tag the tables vpcroute should manage, or give --route-table",
+			p.self.VPCID, TagKey, p.opts.Cluster)
 	}
-	subnets, err := p.subnetCIDRs(ctx)
-	if err != nil {
-		return n, err
-	}
-	n.SubnetCIDRs = subnets
-	n.RouteTables = p.opts.RouteTables
-	if len(n.RouteTables) == 0 {
-		if n.RouteTables, err = p.routeTables(ctx); err != nil {
-			return n, err
-		}
-		if len(n.RouteTables) == 0 && p.opts.RouteTableTag {
-			return n, fmt.Errorf("VPC %s has no route table tagged %s=%s: tag the tables vpcroute should manage, or give --route-table",
-				p.self.VPCID, TagKey, p.opts.Cluster)
-		}
-		if len(n.RouteTables) == 0 {
-			return n, fmt.Errorf("VPC %s has no route table", p.self.VPCID)
-		}
-	}
-	return n, nil
+	return tables, err
 }
 
 // vpcFilter selects the resources of this host's VPC.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
@@ -29,13 +28,24 @@ import (
 // stops the creations in it with a *cloud.QuotaError.
 func (p *Provider) CreateRoutes(ctx context.Context, tableID string, routes []cloud.Route) error {
 	valid, errs := p.checkWrite("create", tableID, routes)
+	return p.sendEach(ctx, "create", tableID, valid, errs, func(r cloud.Route) error {
+		return p.createOne(ctx, tableID, r)
+	})
+}
+
+// sendEach sends one call per route (send) in order, checking the term
+// before each, and confirms the routes sent with one listing. A full table
+// stops the rest with a *cloud.QuotaError, and so does an error that would
+// fail every further call (stopsAll); any other error is kept and the next
+// route sent. errs are the errors found before sending, returned first.
+func (p *Provider) sendEach(ctx context.Context, verb, tableID string, routes []cloud.Route, errs []error, send func(cloud.Route) error) error {
 	var sent []cloud.Route
-	for _, r := range valid {
-		if err := cloud.Stopped(ctx, fmt.Sprintf("create route %s in %s", r.Destination, tableID)); err != nil {
+	for _, r := range routes {
+		if err := cloud.Stopped(ctx, fmt.Sprintf("%s route %s in %s", verb, r.Destination, tableID)); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		err := p.createOne(ctx, tableID, r)
+		err := send(r)
 		cloud.Progress(ctx)
 		if codeOf(err) == codeRouteLimit {
 			errs = append(errs, p.quotaError(ctx, tableID))
@@ -97,9 +107,9 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	var sent []cloud.Route
+	var todo []cloud.Route
 	for _, r := range valid {
-		e, ok := findDestination(current, r.Destination)
+		e, ok := cloud.FindDestination(current, r.Destination)
 		switch {
 		case ok && e.Target == r.Target:
 			continue // already there
@@ -107,10 +117,10 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 			errs = append(errs, fmt.Errorf("refusing to replace %s: it is held by %s, not by vpcroute cluster %q", r.Destination, describeHolder(e), cluster))
 			continue
 		}
-		if err := cloud.Stopped(ctx, fmt.Sprintf("replace route %s in %s", r.Destination, tableID)); err != nil {
-			errs = append(errs, err)
-			break
-		}
+		todo = append(todo, r)
+	}
+	return p.sendEach(ctx, "replace", tableID, todo, errs, func(r cloud.Route) error {
+		e, ok := cloud.FindDestination(current, r.Destination)
 		var err error
 		if ok {
 			err = p.replaceOne(ctx, tableID, e, r)
@@ -120,22 +130,8 @@ func (p *Provider) ReplaceRoutes(ctx context.Context, tableID string, routes []c
 			// be taken from anyone by creating it.
 			err = p.createOne(ctx, tableID, r)
 		}
-		cloud.Progress(ctx)
-		if codeOf(err) == codeRouteLimit {
-			errs = append(errs, p.quotaError(ctx, tableID))
-			break
-		}
-		if err != nil {
-			errs = append(errs, err)
-			if stopsAll(ctx, err) {
-				break
-			}
-			continue
-		}
-		sent = append(sent, r)
-	}
-	errs = append(errs, p.confirm(ctx, tableID, sent))
-	return errors.Join(errs...)
+		return err
+	})
 }
 
 // replaceOne sends ReplaceRoute moving old's destination to r's ENI. A
@@ -166,16 +162,12 @@ func (p *Provider) DeleteRoutes(ctx context.Context, tableID string, routes []cl
 	if err != nil {
 		return err
 	}
+	owned, refused := cloud.DeletableBy(cluster, current, routes)
 	var errs []error
-	for _, r := range routes {
-		e, ok := findEntry(current, r.Destination, r.Target)
-		switch {
-		case !ok:
-			continue // already gone, or moved: not what the caller meant
-		case !e.OwnedBy(cluster) || e.System:
-			errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
-			continue
-		}
+	for _, e := range refused {
+		errs = append(errs, fmt.Errorf("refusing to delete %s: the route is not owned by vpcroute cluster %q", e, cluster))
+	}
+	for _, e := range owned {
 		if err := cloud.Stopped(ctx, fmt.Sprintf("delete route %s in %s", e.Destination, tableID)); err != nil {
 			errs = append(errs, err)
 			break
@@ -261,7 +253,7 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		var errs []error
 		missing := 0
 		for _, w := range want {
-			e, ok := findDestination(current, w.Destination)
+			e, ok := cloud.FindDestination(current, w.Destination)
 			switch {
 			case !ok:
 				missing++
@@ -282,24 +274,6 @@ func (p *Provider) confirm(ctx context.Context, tableID string, want []cloud.Rou
 		}
 		interval = min(interval*3/2, time.Second)
 	}
-}
-
-func findDestination(routes []cloud.Route, dst netip.Prefix) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
-}
-
-func findEntry(routes []cloud.Route, dst netip.Prefix, target cloud.Target) (cloud.Route, bool) {
-	for _, r := range routes {
-		if r.Destination == dst && r.Target == target {
-			return r, true
-		}
-	}
-	return cloud.Route{}, false
 }
 
 // describeHolder says whose a route is, for error messages.
@@ -343,7 +317,7 @@ func (p *Provider) quotaError(ctx context.Context, tableID string) error {
 // held reports whether a wanted destination is listed with another target.
 func held(current, want []cloud.Route) bool {
 	for _, w := range want {
-		if e, ok := findDestination(current, w.Destination); ok && e.Target != w.Target {
+		if e, ok := cloud.FindDestination(current, w.Destination); ok && e.Target != w.Target {
 			return true
 		}
 	}

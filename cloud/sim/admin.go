@@ -112,7 +112,7 @@ func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, f := range rules {
-		if err := f.validate(fmt.Sprintf("faults[%d]", i), s.provider()); err != nil {
+		if err := f.validate(fmt.Sprintf("faults[%d]", i), s.w.d); err != nil {
 			s.adminError(w, http.StatusBadRequest, err)
 			return
 		}

@@ -137,10 +137,7 @@ func (s *Server) roleCredential(in *instance) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, token := "STS.sim"+idPart, "CAIS"+token
-	if s.w.aws() {
-		id, token = "ASIASIM"+strings.ToUpper(idPart[:13]), "IQoJsim"+token
-	}
+	id, token := s.w.d.stsIDs(idPart, token)
 	c := &credential{id: id, secret: secret, token: token,
 		expires: now.Add(s.beh.stsLifetime).Truncate(time.Second), updated: now.Truncate(time.Second)}
 	s.creds.byID[c.id] = c

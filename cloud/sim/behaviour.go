@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // conflictCodes are the answers of the real API to a change in a busy VPC.
@@ -27,12 +29,9 @@ type behaviour struct {
 	stsLifetime     time.Duration
 }
 
-// resolveBehaviour validates b and fills in the defaults of the provider.
-func resolveBehaviour(b Behaviour, provider string) (behaviour, error) {
-	quota := DefaultQuota
-	if provider == ProviderAWS {
-		quota = DefaultAWSQuota
-	}
+// resolveBehaviour validates b and fills in the defaults of the cloud.
+func resolveBehaviour(b Behaviour, d dialect) (behaviour, error) {
+	quota := d.defaultQuota()
 	r := behaviour{pendingDelay: DefaultPendingDelay, quota: quota, conflictCode: CodeIncorrectEntryStatus,
 		latency: b.Latency, throttle: b.Throttle, verifySignature: true, stsLifetime: DefaultSTSLifetime}
 	if b.PendingDelay != nil {
@@ -107,7 +106,7 @@ func (s *Server) Behaviour() Behaviour {
 func (s *Server) SetBehaviour(b Behaviour) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := resolveBehaviour(b, s.w.provider)
+	r, err := resolveBehaviour(b, s.w.d)
 	if err != nil {
 		return err
 	}
@@ -220,7 +219,7 @@ func (b *Behaviour) UnmarshalYAML(n *yaml.Node) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode((*plain)(b)); err != nil {
-		return fmt.Errorf("behaviour: %s", oneLine(err.Error()))
+		return fmt.Errorf("behaviour: %s", textline.Join(err.Error(), "; "))
 	}
 	return nil
 }

@@ -1,13 +1,13 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/httpbody"
 )
 
 // LoopbackHTTPClient returns an HTTP client for SDK clients that talk to
@@ -23,8 +23,8 @@ import (
 // transport closes the connection while the response body is still being
 // read ("use of closed network connection" on large answers such as a
 // 1000-route DescribeRouteTables). A body the transport knows to be in
-// memory is written in one go before the server can answer, so the race
-// cannot happen.
+// memory (internal/httpbody) is written in one go before the server can
+// answer, so the race cannot happen.
 func LoopbackHTTPClient() *http.Client {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	tr := &http.Transport{
@@ -41,27 +41,5 @@ func LoopbackHTTPClient() *http.Client {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: memoryBody{tr}}
-}
-
-// memoryBody reads a request body into memory before handing the request
-// to the transport.
-type memoryBody struct{ next http.RoundTripper }
-
-func (m memoryBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return m.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if cerr := r.Body.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
-	}
-	cp := r.Clone(r.Context())
-	cp.Body = io.NopCloser(bytes.NewReader(data))
-	cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	cp.ContentLength = int64(len(data))
-	return m.next.RoundTrip(cp)
+	return &http.Client{Timeout: 30 * time.Second, Transport: httpbody.Transport{Next: tr}}
 }

@@ -52,24 +52,15 @@ func parseNetwork(field, value string) (netip.Prefix, error) {
 
 // compile validates a topology and builds the world it describes.
 func compile(t Topology) (*world, error) {
-	w := &world{provider: t.Provider, account: t.AccountID, region: t.Region, created: time.Now().UTC(), entries: map[string]*entry{}}
-	switch w.provider {
-	case "":
-		w.provider = ProviderAliyun
-	case ProviderAliyun, ProviderAWS:
-	default:
-		return nil, fieldError("provider", t.Provider, "aliyun (default) or aws")
+	d, ok := dialectFor(t.Provider)
+	if !ok {
+		return nil, fieldError("provider", t.Provider, dialectNames(true))
 	}
-	if w.aws() {
-		if w.account == "" {
-			w.account = DefaultAccountID
-		}
-		if !accountPattern.MatchString(w.account) {
-			return nil, fieldError("accountId", t.AccountID, "a 12-digit AWS account ID")
-		}
-	} else if t.AccountID != "" {
-		return nil, fieldError("accountId", t.AccountID, "no accountId: it is for provider aws")
+	account, err := d.account(t.AccountID)
+	if err != nil {
+		return nil, err
 	}
+	w := &world{provider: d.name(), d: d, account: account, region: t.Region, created: time.Now().UTC(), entries: map[string]*entry{}}
 	if err := checkID("region", t.Region); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
@@ -85,11 +76,9 @@ func compile(t Topology) (*world, error) {
 		if err != nil {
 			return nil, fmt.Errorf("topology: %w", err)
 		}
-		var enis []*eni
-		if w.aws() {
-			if enis, err = w.buildENIs(in, spec, field, nil); err != nil {
-				return nil, fmt.Errorf("topology: %w", err)
-			}
+		enis, err := w.d.instanceENIs(w, in, spec, field)
+		if err != nil {
+			return nil, fmt.Errorf("topology: %w", err)
 		}
 		w.instances = append(w.instances, in)
 		w.enis = append(w.enis, enis...)
@@ -97,15 +86,15 @@ func compile(t Topology) (*world, error) {
 	if err := compileTables(w, t); err != nil {
 		return nil, err
 	}
-	w.refreshRouteStates()
+	w.d.refreshRouteStates(w)
 	if _, err := compileCredentials(t.Credentials); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	if _, err := resolveBehaviour(t.Behaviour, w.provider); err != nil {
+	if _, err := resolveBehaviour(t.Behaviour, w.d); err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
 	for i, f := range t.Faults {
-		if err := f.validate(fmt.Sprintf("faults[%d]", i), w.provider); err != nil {
+		if err := f.validate(fmt.Sprintf("faults[%d]", i), w.d); err != nil {
 			return nil, fmt.Errorf("topology: %w", err)
 		}
 	}
@@ -215,11 +204,8 @@ func (w *world) buildInstance(s InstanceSpec, field string) (*instance, error) {
 	if s.RAMRole != "" && s.IAMRole != "" && s.RAMRole != s.IAMRole {
 		return nil, paramError(field+".iamRole", s.IAMRole, "either ramRole or iamRole, not both")
 	}
-	if !w.aws() {
-		switch {
-		case s.ENI != "" || s.SourceDestCheck != nil || len(s.NetworkInterfaces) > 0 || s.InstanceType != "" || len(s.Tags) > 0:
-			return nil, paramError(field, s.ID, "no eni, sourceDestCheck, networkInterfaces, instanceType or tags: they are for provider aws")
-		}
+	if err := w.d.checkInstanceSpec(s, field); err != nil {
+		return nil, err
 	}
 	in := &instance{id: s.ID, name: s.Name, vswitch: cmp.Or(s.VSwitch, s.Subnet), ramRole: cmp.Or(s.RAMRole, s.IAMRole),
 		status: s.Status, mac: s.MAC, created: time.Now().UTC(), instanceType: cmp.Or(s.InstanceType, "t3.micro"), tags: cloneTags(s.Tags)}
@@ -243,12 +229,12 @@ func (w *world) buildInstance(s InstanceSpec, field string) (*instance, error) {
 		if o.id == in.id {
 			return nil, paramError(field+".id", s.ID, "a unique instance ID")
 		}
-		// On AWS addresses belong to ENIs; buildENIs checks them.
-		if o.ip == ip && !w.aws() {
+		// Where addresses belong to ENIs, building them checks them.
+		if o.ip == ip && w.d.addressesOnInstances() {
 			return nil, paramError(field+".privateIp", s.PrivateIP, "an address not used by instance "+o.id)
 		}
 	}
-	if err := w.checkInstanceStatus(in, field, s.Status); err != nil {
+	if err := w.d.instanceStatus(in, field, s.Status); err != nil {
 		return nil, err
 	}
 	if in.ramRole != "" {
@@ -262,8 +248,8 @@ func (w *world) buildInstance(s InstanceSpec, field string) (*instance, error) {
 	if in.mac != "" && !macPattern.MatchString(in.mac) {
 		return nil, paramError(field+".mac", s.MAC, "a lower-case MAC such as 00:16:3e:00:00:01")
 	}
-	if in.mac == "" && !w.aws() {
-		in.mac = defaultMAC(in.id)
+	if in.mac == "" {
+		in.mac = w.d.defaultMAC(in.id)
 	}
 	return in, nil
 }
@@ -278,8 +264,8 @@ func compileTables(w *world, t Topology) error {
 		if err := checkTags(field+".tags", s.Tags); err != nil {
 			return fmt.Errorf("topology: %w", err)
 		}
-		if len(s.Tags) > 0 && !w.aws() {
-			return fieldError(field+".tags", s.ID, "no tags: route table tags are for provider aws")
+		if err := w.d.checkTableTags(field+".tags", s.ID, s.Tags); err != nil {
+			return err
 		}
 		if w.table(s.ID) != nil {
 			return fieldError(field+".id", s.ID, "a unique route table ID")
@@ -289,10 +275,7 @@ func compileTables(w *world, t Topology) error {
 			return fieldError(field+".main", "true", "type System (the main table) or no type")
 		}
 		if tb.typ == "" {
-			tb.typ = TableTypeSystem
-			if w.aws() && !s.Main {
-				tb.typ = TableTypeCustom // on AWS a table is main only when it says so
-			}
+			tb.typ = w.d.defaultTableType(s.Main)
 		}
 		if tb.typ != TableTypeSystem && tb.typ != TableTypeCustom {
 			return fieldError(field+".type", s.Type, "System or Custom")
@@ -333,10 +316,7 @@ func compileTables(w *world, t Topology) error {
 	}
 	for _, v := range w.vpcs {
 		if !slices.ContainsFunc(w.tablesOf(v.id), func(tb *table) bool { return tb.typ == TableTypeSystem }) {
-			id := "vtb-" + strings.TrimPrefix(v.id, "vpc-")
-			if w.aws() {
-				id = "rtb-" + strings.TrimPrefix(v.id, "vpc-")
-			}
+			id := w.d.mainTableID(v.id)
 			w.tables = append(w.tables, &table{id: id, vpc: v.id, typ: TableTypeSystem, tags: map[string]string{}})
 		}
 	}
@@ -355,33 +335,15 @@ func compileTables(w *world, t Topology) error {
 		for _, id := range tb.vswitches {
 			w.vswitch(id).table = tb.id
 		}
-		w.addSystemEntries(tb)
+		w.d.systemEntries(w, tb)
 	}
 	for i, s := range t.RouteTables {
 		tb := w.table(s.ID)
 		for j, r := range s.Routes {
 			field := fmt.Sprintf("routeTables[%d].routes[%d]", i, j)
-			if w.aws() {
-				if err := w.compileAWSRoute(tb, r, field); err != nil {
-					return err
-				}
-				continue
+			if err := w.d.compileRoute(w, tb, r, field); err != nil {
+				return err
 			}
-			if r.DestinationPrefixListID != "" || r.State != "" {
-				return fieldError(field+".destinationPrefixListId", r.DestinationPrefixListID, "no destinationPrefixListId or state: they are for provider aws")
-			}
-			dest, aerr := parseDestination(r.Destination)
-			if aerr != nil {
-				return fieldError(field+".destination", r.Destination, "an IPv4 CIDR written as its network address, such as 10.0.0.0/24")
-			}
-			if aerr := w.checkNewEntry(tb, dest, r.NextHopType, r.NextHopID); aerr != nil {
-				return fmt.Errorf("topology: %s: %s (%s)", field, aerr.Message, aerr.Code)
-			}
-			if aerr := checkNameDesc(r.Name, r.Description); aerr != nil {
-				return fmt.Errorf("topology: %s: %s (%s)", field, aerr.Message, aerr.Code)
-			}
-			w.newEntry(tb, &entry{dest: dest, hopType: r.NextHopType, hopID: r.NextHopID, name: r.Name,
-				desc: r.Description, status: StatusAvailable, created: w.created})
 		}
 	}
 	return nil

@@ -168,28 +168,7 @@ func (d *netlinkDataplane) close() error {
 // forwards until it is gone) whose instance exists; on AWS every active
 // route to an ENI. Callers hold s.mu.
 func (s *Server) kernelRoutes() map[netip.Prefix]netip.Addr {
-	want := map[netip.Prefix]netip.Addr{}
-	if s.w.aws() {
-		// An active EC2 route to an ENI goes via the ENI's private IP.
-		for _, e := range s.sortedEntries() {
-			if e.system || e.eni == "" || e.prefixList != "" || e.status != RouteActive {
-				continue
-			}
-			if n := s.w.eni(e.eni); n != nil {
-				want[e.dest] = n.ip
-			}
-		}
-		return want
-	}
-	for _, e := range s.sortedEntries() {
-		if e.system || e.hopType != NextHopInstance || e.status == StatusPending {
-			continue
-		}
-		if in := s.w.instance(e.hopID); in != nil {
-			want[e.dest] = in.ip
-		}
-	}
-	return want
+	return s.w.d.kernelRoutes(s)
 }
 
 // SyncDataplane brings the kernel routes in line with the route tables now.

@@ -11,7 +11,8 @@
 //     (see "EC2 Query API" below).
 //
 // Both serve the same /sim/v1 admin API and data plane, all from one
-// http.Handler.
+// http.Handler. What differs is one dialect per cloud (dialect.go,
+// aliyun_dialect.go, ec2_dialect.go), picked once from Topology.Provider.
 //
 // # Use
 //

@@ -120,7 +120,7 @@ func (s *Server) addInstanceAWS(spec InstanceSpec) error {
 		}
 	}
 	others := slices.DeleteFunc(slices.Clone(s.w.instances), func(in *instance) bool { return in.id == spec.ID })
-	probe := &world{provider: s.w.provider, account: s.w.account, region: s.w.region, vswitches: s.w.vswitches,
+	probe := &world{provider: s.w.provider, d: s.w.d, account: s.w.account, region: s.w.region, vswitches: s.w.vswitches,
 		instances: others, enis: s.w.enis}
 	in, err := probe.buildInstance(spec, "instance")
 	if err == nil {
@@ -218,34 +218,34 @@ type InstanceStateRequest struct {
 // AWS a stopped (or stopping, shutting-down) instance's routes turn
 // blackhole until it runs again; terminated is final (see RemoveInstance).
 func (s *Server) SetInstanceState(id, state string) error {
-	if s.provider() != ProviderAWS {
-		switch strings.ToLower(state) {
-		case "running":
-			state = InstanceRunning
-		case "stopped":
-			state = InstanceStopped
-		case "terminated", "released":
-			return s.RemoveInstance(id, false)
-		default:
-			return paramError("state", state, "Running, Stopped or terminated")
-		}
-	} else if _, ok := ec2StateCodes[state]; !ok {
+	return s.w.d.setInstanceState(s, id, state)
+}
+
+// setInstanceStateEC2 is SetInstanceState in an AWS world.
+func (s *Server) setInstanceStateEC2(id, state string) error {
+	if _, ok := ec2StateCodes[state]; !ok {
 		return paramError("state", state, "pending, running, stopping, stopped, shutting-down or terminated")
 	}
 	if state == EC2Terminated {
 		return s.terminateAWS(id, false)
 	}
+	return s.setInstanceStatus(id, state)
+}
+
+// setInstanceStatus sets a known instance's status (in the world's terms)
+// and rederives its routes' states. A terminated instance stays so.
+func (s *Server) setInstanceStatus(id, state string) error {
 	s.mu.Lock()
 	in := s.w.instance(id)
 	var err error
 	switch {
 	case in == nil:
 		err = fmt.Errorf("%w: no instance %q", ErrNotFound, id)
-	case in.status == EC2Terminated && s.w.aws():
+	case in.status == EC2Terminated:
 		err = paramError("state", state, "nothing: instance "+id+" is terminated, which is final")
 	default:
 		in.status = state
-		s.w.refreshRouteStates()
+		s.w.d.refreshRouteStates(s.w)
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -133,9 +133,6 @@ func targetUp(state string) bool {
 // blackhole otherwise. The instance the ENI was attached to is remembered
 // so a blackhole route still names it. Other routes keep their state.
 func (w *world) refreshRouteStates() {
-	if !w.aws() {
-		return
-	}
 	for _, t := range w.tables {
 		for _, e := range t.entries {
 			if e.eni == "" && e.hopType != NextHopInstance && e.hopType != HopNetworkInterface {
@@ -194,12 +191,12 @@ var awsPrefixes = map[string]string{
 	"vpc": "vpc-", "subnet": "subnet-", "table": "rtb-", "instance": "i-", "eni": "eni-",
 }
 
-// checkKindID validates an ID and, on AWS, its prefix.
+// checkKindID validates an ID and the prefix its cloud gives its kind.
 func (w *world) checkKindID(field, value, kind string) error {
 	if err := checkID(field, value); err != nil {
 		return err
 	}
-	if p := awsPrefixes[kind]; w.aws() && !strings.HasPrefix(value, p) {
+	if p := w.d.idPrefix(kind); !strings.HasPrefix(value, p) {
 		return paramError(field, value, "an ID starting with "+p)
 	}
 	return nil

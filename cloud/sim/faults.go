@@ -30,13 +30,11 @@ type FaultRule struct {
 	DelayMillis int `yaml:"delayMillis,omitempty" json:"delayMillis,omitempty"`
 }
 
-func (f FaultRule) validate(field, provider string) error {
-	if provider == ProviderAWS {
-		if f.Action != "" && f.Action != "*" && ec2ActionClass(f.Action) == classOther {
-			return paramError(field+".action", f.Action, "an EC2 action such as CreateRoute, or * for every action")
+func (f FaultRule) validate(field string, d dialect) error {
+	if f.Action != "" && f.Action != "*" {
+		if err := d.checkFaultAction(field+".action", f.Action); err != nil {
+			return err
 		}
-	} else if f.Action != "" && f.Action != "*" && actionClass(f.Action) == classOther {
-		return paramError(field+".action", f.Action, "an RPC action such as CreateRouteEntry, or * for every action")
 	}
 	if f.Code == "" && !f.Close {
 		return paramError(field+".code", f.Code, "an error code such as TaskConflict (or close: true)")
@@ -72,7 +70,7 @@ func (f FaultRule) delay() time.Duration { return time.Duration(f.DelayMillis) *
 
 // AddFault appends a rule after validating it.
 func (s *Server) AddFault(f FaultRule) error {
-	if err := f.validate("fault", s.provider()); err != nil {
+	if err := f.validate("fault", s.w.d); err != nil {
 		return err
 	}
 	s.mu.Lock()

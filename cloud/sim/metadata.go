@@ -32,7 +32,7 @@ func (s *Server) serveMetadataByCaller(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	in := s.w.instanceByIP(addr.Unmap())
+	in := s.w.d.instanceByIP(s.w, addr.Unmap())
 	id := ""
 	if in != nil {
 		id = in.id
@@ -45,13 +45,15 @@ func (s *Server) serveMetadataByCaller(w http.ResponseWriter, r *http.Request) {
 	s.serveMetadata(w, r, id, r.URL.Path)
 }
 
-// serveMetadata answers path (starting with /latest/) for instance id: the
-// ECS metadata service, or IMDSv2 in an AWS world.
+// serveMetadata answers path (starting with /latest/) for instance id with
+// the world's metadata service.
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request, id, path string) {
-	if s.provider() == ProviderAWS {
-		s.serveIMDS(w, r, id, path)
-		return
-	}
+	s.w.d.serveMetadata(s, w, r, id, path)
+}
+
+// serveECSMetadata is the ECS metadata service's answer to path for
+// instance id.
+func (s *Server) serveECSMetadata(w http.ResponseWriter, r *http.Request, id, path string) {
 	if path == tokenPath {
 		s.serveMetadataToken(w, r)
 		return

@@ -43,8 +43,9 @@ var nextHopTypes = []string{
 // world is the simulated state. It is not safe for concurrent use; Server
 // guards it with its mutex.
 type world struct {
-	provider  string // ProviderAliyun or ProviderAWS
-	account   string // AWS account ID (ownerId)
+	provider  string  // the name of d
+	d         dialect // how the world's cloud differs
+	account   string  // AWS account ID (ownerId)
 	region    string
 	created   time.Time
 	vpcs      []*vpcNet
@@ -55,9 +56,6 @@ type world struct {
 	seq       uint64            // last entry sequence number handed out
 	enis      []*eni            // AWS network interfaces
 }
-
-// aws reports whether the world speaks EC2.
-func (w *world) aws() bool { return w.provider == ProviderAWS }
 
 type vpcNet struct {
 	id, name, routerID string
@@ -160,25 +158,6 @@ func (w *world) instance(id string) *instance {
 	return nil
 }
 
-// instanceByIP finds the instance holding a private IP: on AWS the
-// instance an ENI with that address is attached to.
-func (w *world) instanceByIP(ip netip.Addr) *instance {
-	if w.aws() {
-		for _, n := range w.enis {
-			if n.ip == ip && n.instance != "" {
-				return w.instance(n.instance)
-			}
-		}
-		return nil
-	}
-	for _, in := range w.instances {
-		if in.ip == ip {
-			return in
-		}
-	}
-	return nil
-}
-
 // tablesOf returns the route tables of a VPC.
 func (w *world) tablesOf(vpcID string) []*table {
 	var out []*table
@@ -259,8 +238,8 @@ func (t *table) customCount() int {
 // busy reports whether any entry of the VPC is in a transient state, which
 // makes the real API refuse another route change in that VPC.
 func (w *world) busy(vpcID string) *entry {
-	if w.aws() {
-		return nil // EC2 route changes are synchronous
+	if !w.d.transitions() {
+		return nil // changes take effect at once
 	}
 	for _, t := range w.tablesOf(vpcID) {
 		for _, e := range t.entries {
@@ -289,45 +268,4 @@ func defaultMAC(id string) string {
 	_, _ = h.Write([]byte(id)) // hash.Hash writes never fail
 	s := h.Sum32()
 	return fmt.Sprintf("00:16:3e:%02x:%02x:%02x", byte(s>>16), byte(s>>8), byte(s))
-}
-
-// addSystemEntries builds the System entries of a table: on Alibaba one per
-// vswitch CIDR of the VPC and one for the cloud service range, on AWS the
-// local route of every VPC CIDR.
-func (w *world) addSystemEntries(t *table) {
-	if w.aws() {
-		v := w.vpc(t.vpc)
-		for _, c := range append([]netip.Prefix{v.cidr}, v.secondary...) {
-			w.newEntry(t, &entry{dest: c, system: true, hopType: NextHopLocal, hopID: NextHopLocal,
-				status: RouteActive, origin: OriginCreateRouteTable, created: w.created})
-		}
-		return
-	}
-	for _, v := range w.vswitchesOf(t.vpc) {
-		w.newEntry(t, &entry{dest: v.cidr, system: true, hopType: NextHopLocal,
-			status: StatusAvailable, created: w.created, desc: "vswitch " + v.id})
-	}
-	w.newEntry(t, &entry{dest: cloudServiceRange, system: true, hopType: "service",
-		status: StatusAvailable, created: w.created, desc: "cloud service"})
-}
-
-// checkInstanceStatus validates and defaults an instance's status.
-func (w *world) checkInstanceStatus(in *instance, field, given string) error {
-	if w.aws() {
-		if in.status == "" {
-			in.status = EC2Running
-		}
-		if _, ok := ec2StateCodes[in.status]; !ok {
-			return paramError(field+".status", given, "pending, running, stopping, stopped, shutting-down or terminated")
-		}
-		return nil
-	}
-	switch in.status {
-	case "":
-		in.status = InstanceRunning
-	case InstanceRunning, InstanceStopped:
-	default:
-		return paramError(field+".status", given, "Running or Stopped")
-	}
-	return nil
 }

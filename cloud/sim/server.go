@@ -103,7 +103,7 @@ func New(topo Topology, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	beh, err := resolveBehaviour(topo.Behaviour, w.provider)
+	beh, err := resolveBehaviour(topo.Behaviour, w.d)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +147,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 	case strings.HasPrefix(r.URL.Path, "/latest/"):
 		s.serveMetadataByCaller(w, r)
-	case s.provider() == ProviderAWS:
-		s.serveEC2(w, r)
 	default:
-		s.serveRPC(w, r)
+		s.w.d.serveAPI(s, w, r)
 	}
 }
 

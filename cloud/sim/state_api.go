@@ -1,11 +1,6 @@
 package sim
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-	"time"
-)
+import "fmt"
 
 // Table is a route table as the admin API shows it.
 type Table struct {
@@ -68,9 +63,7 @@ func (s *Server) Routes() []Table {
 	out := make([]Table, 0, len(s.w.tables))
 	for _, t := range s.w.tables {
 		tv := Table{ID: t.id, VPCID: t.vpc, Type: t.typ, Name: t.name, VSwitches: append([]string{}, t.vswitches...), Entries: []Entry{}}
-		if s.w.aws() {
-			tv.Tags = cloneTags(t.tags)
-		}
+		s.w.d.viewTable(t, &tv)
 		for _, e := range t.entries {
 			tv.Entries = append(tv.Entries, s.w.entryView(e))
 		}
@@ -88,70 +81,13 @@ func (w *world) entryView(e *entry) Entry {
 	v := Entry{ID: e.id, TableID: e.table, Destination: e.destKey(), Type: typ, Status: e.status,
 		NextHopType: e.hopType, NextHopID: e.hopID, Name: e.name, Description: e.desc, Hold: e.hold,
 		DestinationPrefixListID: e.prefixList, Origin: e.origin}
-	if e.hopType == NextHopInstance || e.hopType == HopNetworkInterface {
-		if w.aws() {
-			v.NetworkInterfaceID, v.InstanceID = e.eni, w.routeInstance(e)
-		}
-	}
+	w.d.viewEntry(w, e, &v)
 	return v
 }
 
 // PutRoute creates or replaces (by destination) a custom entry.
 func (s *Server) PutRoute(req PutRouteRequest) (Entry, error) {
-	if s.provider() == ProviderAWS {
-		return s.putRouteAWS(req)
-	}
-	dest, aerr := parseDestination(req.Destination)
-	if aerr != nil {
-		return Entry{}, paramError("destination", req.Destination, "an IPv4 CIDR written as its network address, such as 10.0.0.0/24")
-	}
-	if !slices.Contains(nextHopTypes, req.NextHopType) {
-		return Entry{}, paramError("nextHopType", req.NextHopType, "a next hop type such as Instance or NatGateway")
-	}
-	if req.NextHopID == "" {
-		return Entry{}, paramError("nextHopId", "", "the next hop's ID, such as i-aaa")
-	}
-	if aerr := checkNameDesc(req.Name, req.Description); aerr != nil {
-		return Entry{}, fmt.Errorf("name/description: %s", aerr.Message)
-	}
-	status, remove := req.Status, false
-	switch status {
-	case "":
-		status = StatusAvailable
-	case StatusAvailable, StatusPending, StatusModifying:
-	case StatusDeleting:
-		remove = true
-	default:
-		return Entry{}, paramError("status", req.Status, "Available, Pending, Modifying or Deleting")
-	}
-	s.mu.Lock()
-	t := s.w.table(req.Table)
-	if t == nil {
-		s.mu.Unlock()
-		return Entry{}, paramError("table", req.Table, "the ID of a route table of the topology")
-	}
-	e := t.entryByDest(dest)
-	if e != nil && e.system {
-		s.mu.Unlock()
-		return Entry{}, paramError("destination", req.Destination, "a destination not held by System entry "+e.id)
-	}
-	if e == nil {
-		e = s.w.newEntry(t, &entry{dest: dest, created: time.Now().UTC(), status: StatusAvailable})
-	}
-	e.hopType, e.hopID, e.name, e.desc = req.NextHopType, req.NextHopID, req.Name, req.Description
-	switch {
-	case status == StatusAvailable:
-		s.finishPut(e)
-	case req.Hold:
-		s.finishPut(e)
-		e.status, e.hold, e.deleteAfter = status, true, remove
-	default:
-		s.startTransition(e, status, remove)
-	}
-	v := s.w.entryView(e)
-	s.mu.Unlock()
-	s.SyncDataplane()
-	return v, nil
+	return s.w.d.putRoute(s, req)
 }
 
 // finishPut makes e Available at once, dropping any transition in flight.
@@ -164,9 +100,11 @@ func (s *Server) finishPut(e *entry) {
 // DeleteRoute removes a custom entry at once, behind the API's back. On AWS
 // the destination may be a prefix list ID (pl-...).
 func (s *Server) DeleteRoute(tableID, destination string) error {
-	if s.provider() == ProviderAWS && strings.HasPrefix(destination, "pl-") {
-		return s.deleteRouteAWS(tableID, destination)
-	}
+	return s.w.d.deleteRoute(s, tableID, destination)
+}
+
+// deleteRouteByCIDR is DeleteRoute for a destination CIDR.
+func (s *Server) deleteRouteByCIDR(tableID, destination string) error {
 	dest, aerr := parseDestination(destination)
 	if aerr != nil {
 		return paramError("destination", destination, "an IPv4 CIDR such as 10.1.0.0/24")
@@ -186,14 +124,20 @@ func (s *Server) DeleteRoute(tableID, destination string) error {
 		s.mu.Unlock()
 		return paramError("destination", destination, "a custom entry; "+e.id+" is a System entry")
 	}
+	s.dropEntry(e)
+	s.mu.Unlock()
+	s.SyncDataplane()
+	return nil
+}
+
+// dropEntry removes an entry at once, with any transition in flight.
+// Callers hold s.mu.
+func (s *Server) dropEntry(e *entry) {
 	if tm := s.timers[e.id]; tm != nil {
 		tm.Stop()
 		delete(s.timers, e.id)
 	}
 	s.w.removeEntry(e)
-	s.mu.Unlock()
-	s.SyncDataplane()
-	return nil
 }
 
 // Instances returns the instances of the world.
@@ -202,12 +146,7 @@ func (s *Server) Instances() []InstanceSpec {
 	defer s.mu.Unlock()
 	out := make([]InstanceSpec, 0, len(s.w.instances))
 	for _, in := range s.w.instances {
-		if s.w.aws() {
-			out = append(out, s.w.awsInstanceSpec(in))
-			continue
-		}
-		out = append(out, InstanceSpec{ID: in.id, PrivateIP: in.ip.String(), VSwitch: in.vswitch, RAMRole: in.ramRole,
-			Status: in.status, MAC: in.mac, Name: in.name})
+		out = append(out, s.w.d.viewInstance(s.w, in))
 	}
 	return out
 }
@@ -217,27 +156,7 @@ func (s *Server) Instances() []InstanceSpec {
 // ENIs keeping their IDs keep their routes and, unless the spec says
 // otherwise, their source/destination check.
 func (s *Server) AddInstance(spec InstanceSpec) error {
-	if s.provider() == ProviderAWS {
-		return s.addInstanceAWS(spec)
-	}
-	s.mu.Lock()
-	idx := slices.IndexFunc(s.w.instances, func(in *instance) bool { return in.id == spec.ID })
-	others := slices.DeleteFunc(slices.Clone(s.w.instances), func(in *instance) bool { return in.id == spec.ID })
-	probe := &world{vswitches: s.w.vswitches, instances: others}
-	in, err := probe.buildInstance(spec, "instance")
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	if idx >= 0 {
-		in.created = s.w.instances[idx].created
-		s.w.instances[idx] = in
-	} else {
-		s.w.instances = append(s.w.instances, in)
-	}
-	s.mu.Unlock()
-	s.SyncDataplane()
-	return nil
+	return s.w.d.addInstance(s, spec)
 }
 
 // RemoveInstance terminates an instance: DescribeInstances and the metadata
@@ -250,28 +169,5 @@ func (s *Server) AddInstance(spec InstanceSpec) error {
 // detached) and the routes targeting them turn blackhole (or go, with
 // deleteRoutes). A terminated instance removed again is forgotten.
 func (s *Server) RemoveInstance(id string, deleteRoutes bool) error {
-	if s.provider() == ProviderAWS {
-		return s.terminateAWS(id, deleteRoutes)
-	}
-	s.mu.Lock()
-	idx := slices.IndexFunc(s.w.instances, func(in *instance) bool { return in.id == id })
-	if idx < 0 {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: no instance %q", ErrNotFound, id)
-	}
-	s.w.instances = slices.Delete(s.w.instances, idx, idx+1)
-	if deleteRoutes {
-		for _, e := range s.sortedEntries() {
-			if e.hopType == NextHopInstance && e.hopID == id {
-				if tm := s.timers[e.id]; tm != nil {
-					tm.Stop()
-					delete(s.timers, e.id)
-				}
-				s.w.removeEntry(e)
-			}
-		}
-	}
-	s.mu.Unlock()
-	s.SyncDataplane()
-	return nil
+	return s.w.d.removeInstance(s, id, deleteRoutes)
 }

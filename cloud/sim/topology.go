@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Topology is the simulated world: one cloud (Provider), one region, its
@@ -284,13 +286,11 @@ func DefaultAWSTopologyYAML() []byte {
 
 // DefaultTopologyFor returns the default topology of a provider.
 func DefaultTopologyFor(provider string) (Topology, error) {
-	switch provider {
-	case "", ProviderAliyun:
-		return DefaultTopology(), nil
-	case ProviderAWS:
-		return DefaultAWSTopology(), nil
+	d, ok := dialectFor(provider)
+	if !ok {
+		return Topology{}, paramError("provider", provider, dialectNames(false))
 	}
-	return Topology{}, paramError("provider", provider, "aliyun or aws")
+	return d.defaultTopology(), nil
 }
 
 // AllVSwitches returns the vswitches of the topology, whether given as
@@ -322,7 +322,7 @@ func ParseTopology(data []byte) (Topology, error) {
 		if errors.Is(err, io.EOF) {
 			return Topology{}, errors.New("topology: empty document; expected at least region, vpc and vswitches")
 		}
-		return Topology{}, fmt.Errorf("topology: %s", oneLine(err.Error()))
+		return Topology{}, fmt.Errorf("topology: %s", textline.Join(err.Error(), "; "))
 	}
 	if err := t.Validate(); err != nil {
 		return Topology{}, err
@@ -344,8 +344,4 @@ func (t Topology) AllVPCs() []VPCSpec {
 		out = append(out, *t.VPC)
 	}
 	return append(out, t.VPCs...)
-}
-
-func oneLine(s string) string {
-	return string(bytes.ReplaceAll([]byte(s), []byte("\n"), []byte("; ")))
 }

@@ -64,8 +64,8 @@ func (s *Server) completeTransition(id string, gen uint64) {
 // passed. Entries put with Hold stay as they are.
 func (s *Server) Settle() {
 	s.mu.Lock()
-	if s.w.aws() {
-		// EC2 changes are synchronous: there is nothing in flight.
+	if !s.w.d.transitions() {
+		// Changes take effect at once: there is nothing in flight.
 		s.mu.Unlock()
 		return
 	}

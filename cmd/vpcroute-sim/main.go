@@ -22,20 +22,20 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := newCommand(os.Stdout).ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "vpcroute-sim: "+strings.ReplaceAll(err.Error(), "\n", "; "))
+		fmt.Fprintln(os.Stderr, "vpcroute-sim: "+textline.Join(err.Error(), "; "))
 		stop()
 		os.Exit(1)
 	}

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
@@ -108,12 +109,8 @@ func startSim(t *testing.T, listeners int, argv ...string) *simProcess {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill() // the test failed before stopping it
-			<-p.exited
-		}
+		_ = procstop.Stop(p.cmd.Process, p.exited, os.Kill, 0) // the test failed before stopping it
+
 	})
 	for len(p.addrs) < listeners {
 		select {
@@ -163,16 +160,10 @@ func (p *simProcess) nextLine(t *testing.T) string {
 // stop sends SIGTERM and returns the exit error.
 func (p *simProcess) stop(t *testing.T) error {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := procstop.Stop(p.cmd.Process, p.exited, syscall.SIGTERM, 15*time.Second); err != nil {
+		t.Fatalf("vpcroute-sim %v: %s", err, p.stderr)
 	}
-	select {
-	case <-p.exited:
-		return p.waitErr
-	case <-time.After(15 * time.Second):
-		t.Fatalf("no exit 15s after SIGTERM: %s", p.stderr)
-		return nil
-	}
+	return p.waitErr
 }
 
 func unixClient(sock string) *http.Client {

@@ -316,5 +316,5 @@ func writeBIP(ao *allocateOptions, a allocation, file hostcfg.DockerConfigFile, 
 
 func fixedInside(fixed string, subnet netip.Prefix) bool {
 	p, err := netip.ParsePrefix(fixed)
-	return err == nil && subnet.Bits() <= p.Bits() && subnet.Contains(p.Addr())
+	return err == nil && cloud.PrefixContains(subnet, p)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
 	"github.com/vpcroute/vpcroute/internal/gobuild"
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
 	"github.com/vpcroute/vpcroute/reconciler/status"
@@ -247,10 +248,8 @@ func benchStartDaemon(b *testing.B, bin, simURL, instance, subnet string, etcd [
 	}
 	go func() { _ = d.cmd.Wait(); close(d.done) }()
 	b.Cleanup(func() {
-		if d.alive() {
-			_ = d.cmd.Process.Kill()
-			<-d.done
-		}
+		_ = procstop.Stop(d.cmd.Process, d.done, os.Kill, 0) // cleanup: the daemon's end is not measured
+
 	})
 	return d
 }
@@ -277,11 +276,8 @@ func (d *benchDaemon) output() string {
 // stop sends SIGTERM (the daemon keeps its routes) and waits for the exit.
 func (d *benchDaemon) stop(b *testing.B) {
 	b.Helper()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		b.Fatalf("daemon %s did not stop on SIGTERM:\n%s", d.instance, d.output())
+	if err := procstop.Stop(d.cmd.Process, d.done, syscall.SIGTERM, 15*time.Second); err != nil {
+		b.Fatalf("daemon %s %v:\n%s", d.instance, err, d.output())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/internal/daemon"
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
@@ -44,20 +45,16 @@ func TestDaemonConfiguresHostBeforeTheControlPlane(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
 		stopped := false
 		stop = func() {
 			if stopped {
 				return
 			}
 			stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
+			if err := procstop.Stop(cmd.Process, done, syscall.SIGTERM, 10*time.Second); err != nil {
+				t.Logf("daemon: %v", err)
 			}
 			if t.Failed() {
 				t.Logf("daemon output:\n%s", out.String())

@@ -122,8 +122,7 @@ func (o *options) daemonConfig() (daemon.Config, error) {
 	return daemon.Config{
 		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR, VPCCIDRs: p.vpcCIDRs,
 		Subnets: p.subnets, DockerHost: o.DockerHost, Networks: o.Networks, DockerConfig: o.DaemonDockerConfig,
-		HostConfig: o.HostConfig, ForwardPolicyAccept: p.forwardAll, ProcSys: o.ProcSys,
-		StateDir: o.StateDir, CacheDir: o.CacheDir,
+		HostConfig: o.HostConfig, Host: hostOptions(o, p), CacheDir: o.CacheDir,
 		Policy: p.policy, AllowCarveOut: o.AllowCarveOut, AllowMassDelete: o.AllowMassDelete,
 		Resync: o.Resync, Debounce: o.Debounce, SilentAfter: o.SilentAfter,
 		HostCheck: o.HostCheck, Heartbeat: o.Heartbeat, LeaseTTL: o.LeaseTTL,

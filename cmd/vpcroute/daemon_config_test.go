@@ -39,8 +39,8 @@ func TestDaemonConfigFromFlags(t *testing.T) {
 	}
 	want := map[string]any{
 		"Cluster": "lab", "ClusterCIDR": "10.0.0.0/8", "VPCCIDRs": "[192.168.0.0/16]", "Subnets": "[10.0.1.0/24]",
-		"DockerHost": "unix:///tmp/d.sock", "Networks": "[app]", "HostConfig": "true", "ForwardPolicyAccept": "true",
-		"ProcSys": "/tmp/sys", "StateDir": "/tmp/state", "CacheDir": "/tmp/cache", "DockerConfig": "/tmp/daemon.json",
+		"DockerHost": "unix:///tmp/d.sock", "Networks": "[app]", "HostConfig": "true",
+		"Host": "{lab [] 10.0.0.0/8 [] true /tmp/sys /tmp/state}", "CacheDir": "/tmp/cache", "DockerConfig": "/tmp/daemon.json",
 		"AllowCarveOut": "true", "AllowMassDelete": "true", "Resync": "1m1s", "Debounce": "2s", "SilentAfter": "5m0s",
 		"HostCheck": "31s", "Heartbeat": "29s", "LeaseTTL": "11s", "StuckAfter": "map[reconciler:10m0s]", "Timeout": "7m0s",
 		"StatusAddr": "127.0.0.1:9", "Version": version,

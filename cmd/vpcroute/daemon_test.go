@@ -19,6 +19,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
@@ -112,18 +113,14 @@ func (s *simProc) startDaemonEnv(t *testing.T, instance, subnet string, etcd, en
 }
 
 func (d *daemonProc) kill() {
-	_ = d.cmd.Process.Kill()
-	<-d.done
+	_ = procstop.Stop(d.cmd.Process, d.done, os.Kill, 0) // a test's cleanup: the daemon's end is not under test
 }
 
 // term sends SIGTERM and waits for the exit.
 func (d *daemonProc) term(t *testing.T) {
 	t.Helper()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("daemon %s did not stop on SIGTERM", d.id)
+	if err := procstop.Stop(d.cmd.Process, d.done, syscall.SIGTERM, 15*time.Second); err != nil {
+		t.Fatalf("daemon %s %v", d.id, err)
 	}
 }
 

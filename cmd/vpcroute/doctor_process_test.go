@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
@@ -147,12 +148,8 @@ func TestDoctorInNetns(t *testing.T) {
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
 		defer func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
+			if err := procstop.Stop(cmd.Process, done, syscall.SIGTERM, 10*time.Second); err != nil {
+				t.Logf("daemon: %v", err)
 			}
 			if t.Failed() {
 				t.Logf("daemon log:\n%s", log.String())

@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // Exit statuses users can script against.
@@ -47,5 +47,5 @@ func main() {
 // oneLine joins a possibly multi-line (errors.Join) error into one line,
 // scrubbed of credentials.
 func oneLine(err error) string {
-	return cloud.Redact(strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " "))
+	return cloud.Redact(textline.Join(err.Error(), "; "))
 }

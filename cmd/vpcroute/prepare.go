@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
 	"go.uber.org/zap"
 
@@ -57,10 +56,11 @@ func prepare(ctx context.Context, o *options, p parsed, log *zap.Logger) (prepar
 	return out, nil
 }
 
-// hostOptions are the host configuration for these subnets and this VPC.
-func hostOptions(o *options, p parsed, subnets, vpcCIDRs []netip.Prefix) hostcfg.Options {
+// hostOptions are the host configuration the options give, for sync and
+// the daemon; the caller adds the subnets and the VPC's CIDRs.
+func hostOptions(o *options, p parsed) hostcfg.Options {
 	return hostcfg.Options{
-		Cluster: o.ClusterName, Subnets: subnets, ClusterCIDR: p.clusterCIDR, VPCCIDRs: vpcCIDRs,
+		Cluster: o.ClusterName, ClusterCIDR: p.clusterCIDR,
 		ForwardPolicyAccept: p.forwardAll, ProcSys: o.ProcSys, StateDir: o.StateDir,
 	}
 }

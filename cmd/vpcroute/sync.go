@@ -65,7 +65,9 @@ func runSync(ctx context.Context, o *options, stdout io.Writer) error {
 		}
 	}
 	if o.HostConfig && !o.Remove {
-		res, err := hostcfg.Apply(ctx, hostOptions(o, p, plan.Subnets, plan.Network.CIDRs), log)
+		host := hostOptions(o, p)
+		host.Subnets, host.VPCCIDRs = plan.Subnets, plan.Network.CIDRs
+		res, err := hostcfg.Apply(ctx, host, log)
 		if err != nil {
 			return fmt.Errorf("configure host: %w", err)
 		}

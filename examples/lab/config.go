@@ -66,7 +66,7 @@ const maxWorkDir = 40
 // withDefaults returns c with empty fields set to their defaults.
 func (c Config) withDefaults() Config {
 	if c.Provider == "" {
-		c.Provider = ProviderAliyun
+		c.Provider = clouds[0].Name()
 	}
 	if c.Hosts == 0 {
 		c.Hosts = 2
@@ -93,8 +93,8 @@ func (c Config) withDefaults() Config {
 // Validate checks the configuration after defaults; each error names the
 // field, the value and what is expected.
 func (c Config) Validate() error {
-	if c.Provider != ProviderAliyun && c.Provider != ProviderAWS {
-		return fmt.Errorf("provider: %q (want %s or %s)", c.Provider, ProviderAliyun, ProviderAWS)
+	if _, err := CloudFor(c.Provider); err != nil {
+		return err
 	}
 	if c.Hosts < 2 || c.Hosts > MaxHosts {
 		return fmt.Errorf("hosts: %d (want 2 to %d)", c.Hosts, MaxHosts)

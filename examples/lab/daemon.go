@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
@@ -222,16 +224,11 @@ func (l *Lab) StopDaemon(h *Host, sig syscall.Signal) error {
 		return nil
 	}
 	l.log.Info("stopping daemon", zapHost(h), zap.Stringer("signal", sig))
-	if err := d.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("signal daemon on %s: %w", h.Name, err)
-	}
-	const grace = 10 * time.Second
-	select {
-	case <-d.exited:
-	case <-time.After(grace):
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-		return fmt.Errorf("daemon on %s did not stop within %s after %s; killed: %s", h.Name, grace, sig, tail(h.DaemonLog(), 10))
+	switch err := procstop.Stop(d.cmd.Process, d.exited, sig, 10*time.Second); {
+	case errors.Is(err, procstop.ErrKilled):
+		return fmt.Errorf("daemon on %s: %w: %s", h.Name, err, tail(h.DaemonLog(), 10))
+	case err != nil:
+		return fmt.Errorf("daemon on %s: %w", h.Name, err)
 	}
 	if sig == syscall.SIGKILL {
 		return nil

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // containerName is the one container each lab dockerd runs.
@@ -130,22 +132,10 @@ func (l *Lab) stopDockerd(h *Host, grace time.Duration) error {
 	if d == nil {
 		return nil
 	}
-	select {
-	case <-d.exited:
-		return nil
-	default:
+	if err := procstop.Stop(d.cmd.Process, d.exited, syscall.SIGTERM, grace); err != nil {
+		return fmt.Errorf("dockerd for %s: %w", h.Name, err)
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal dockerd for %s: %w", h.Name, err)
-	}
-	select {
-	case <-d.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = d.cmd.Process.Kill() // the sweep kills it anyway; report the slow stop
-	<-d.exited
-	return fmt.Errorf("dockerd for %s did not stop within %s after SIGTERM; killed", h.Name, grace)
+	return nil
 }
 
 // docker runs the docker CLI against h's daemon, with a private CLI config

@@ -1,10 +1,8 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -14,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpcroute/vpcroute/internal/httpbody"
 )
 
 // ENI is an EC2 network interface as DescribeNetworkInterfaces shows it.
@@ -89,7 +89,7 @@ func (e ENI) String() string {
 // test process stays in the root network namespace, where the router's
 // address does not exist). Nothing else can be dialled.
 func (l *Lab) ec2Client() (*ec2.Client, error) {
-	if l.cfg.Provider != ProviderAWS {
+	if _, ec2 := l.cloud.(awsCloud); !ec2 {
 		return nil, fmt.Errorf("EC2 API: the lab simulates %s, not %s", l.cfg.Provider, ProviderAWS)
 	}
 	if l.sim == nil || l.sim.client == nil {
@@ -100,36 +100,11 @@ func (l *Lab) ec2Client() (*ec2.Client, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: memoryBody{tr}}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: httpbody.Transport{Next: tr}}
 	return ec2.NewFromConfig(awsv2.Config{
 		Region:       AWSRegion,
 		BaseEndpoint: awsv2.String("http://sim"),
 		Credentials:  credentials.NewStaticCredentialsProvider(AWSAccessKeyID, awsSecretKey, ""),
 		HTTPClient:   hc,
 	}), nil
-}
-
-// memoryBody hands the transport request bodies held in memory. With a
-// fast local server, aws-sdk-go-v2 closing a streamed body as soon as the
-// answer's headers arrive can make net/http drop the connection while the
-// answer is still being read (see cloud/sim.LoopbackHTTPClient).
-type memoryBody struct{ next http.RoundTripper }
-
-// RoundTrip implements http.RoundTripper.
-func (m memoryBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return m.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if cerr := r.Body.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
-	}
-	cp := r.Clone(r.Context())
-	cp.Body = io.NopCloser(bytes.NewReader(data))
-	cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	cp.ContentLength = int64(len(data))
-	return m.next.RoundTrip(cp)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // etcdBinary is where Debian's etcd-server package installs etcd; PATH
@@ -164,22 +166,10 @@ func (l *Lab) stopEtcd(grace time.Duration) error {
 	if e == nil || e.cmd == nil {
 		return nil
 	}
-	select {
-	case <-e.exited:
-		return nil
-	default:
+	if err := procstop.Stop(e.cmd.Process, e.exited, syscall.SIGTERM, grace); err != nil {
+		return fmt.Errorf("etcd: %w", err)
 	}
-	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal etcd: %w", err)
-	}
-	select {
-	case <-e.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = e.cmd.Process.Kill() // the sweep would kill it anyway; report the slow stop
-	<-e.exited
-	return fmt.Errorf("etcd did not stop within %s after SIGTERM; killed", grace)
+	return nil
 }
 
 // StopEtcd stops the lab's etcd (SIGTERM, SIGKILL after grace), keeping its

@@ -87,6 +87,7 @@ type Lab struct {
 	InitialRoutes []byte
 
 	cfg       Config
+	cloud     Cloud // chosen by cfg.Provider
 	log       *zap.Logger
 	sim       *simProc
 	sdc       *sdcGuard // EC2 only: see srcdst.go
@@ -143,7 +144,11 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 			return nil, err
 		}
 	}
-	if cfg.Provider == ProviderAWS {
+	cloud, err := CloudFor(cfg.Provider)
+	if err != nil {
+		return nil, fmt.Errorf("lab config: %w", err)
+	}
+	if cloud.SourceDestCheck() {
 		if _, err := ebtablesRestore(); err != nil {
 			return nil, err
 		}
@@ -162,7 +167,7 @@ func Up(ctx context.Context, cfg Config) (*Lab, error) {
 	}
 	l := &Lab{
 		ID: id, Dir: dir, Router: id + "-r",
-		cfg: cfg, log: cfg.Logger.With(zap.String("lab", id)),
+		cfg: cfg, cloud: cloud, log: cfg.Logger.With(zap.String("lab", id)),
 		closed: make(chan struct{}),
 	}
 	// The reaper comes before anything it would have to clean.
@@ -238,7 +243,7 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	l.InitialRoutes = routes
-	if l.cfg.Provider == ProviderAWS {
+	if l.cloud.SourceDestCheck() {
 		if err := l.startSourceDestGuard(ctx); err != nil {
 			return err
 		}
@@ -251,7 +256,7 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 
 // newHost lays out host i: its plan, namespace name and directory.
 func (l *Lab) newHost(i int) (*Host, error) {
-	p, err := planHostFor(l.cfg.Provider, i)
+	p, err := l.cloud.planHost(i)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // simProc is the running simulator.
@@ -67,9 +69,7 @@ func (l *Lab) startSim(ctx context.Context) error {
 		// which host wrote, and in what order.
 		"--log-level", "debug",
 	}
-	if l.cfg.Provider != ProviderAWS { // EC2 route changes are synchronous
-		args = append(args, "--pending-delay", l.cfg.PendingDelay.String())
-	}
+	args = append(args, l.cloud.simArgs(l.cfg.PendingDelay)...)
 	cmd := exec.Command("nsenter", args...)
 	cmd.Stderr = l.races.watch("vpcroute-sim", logf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see startDockerd
@@ -170,22 +170,10 @@ func (l *Lab) stopSim(grace time.Duration) error {
 	if s.client != nil {
 		s.client.CloseIdleConnections()
 	}
-	select {
-	case <-s.exited:
-		return nil
-	default:
+	if err := procstop.Stop(s.cmd.Process, s.exited, syscall.SIGTERM, grace); err != nil {
+		return fmt.Errorf("simulator: %w", err)
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("signal simulator: %w", err)
-	}
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(grace):
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	return fmt.Errorf("simulator did not stop within %s after SIGTERM; killed", grace)
+	return nil
 }
 
 // SimEndpoint is the simulator's API and metadata base URL as the hosts
@@ -278,11 +266,7 @@ func (l *Lab) SimDeleteRoute(ctx context.Context, table, destination string) err
 // address (on EC2 an instance in the lab's subnet with its primary ENI and
 // the instance role), which the metadata service then answers for.
 func (l *Lab) SimAddInstance(ctx context.Context, h *Host) error {
-	var spec any = map[string]string{"id": h.InstanceID, "privateIp": h.IP.String(), "vswitch": VSwitchID}
-	if l.cfg.Provider == ProviderAWS {
-		spec = awsInstanceSpec(h.HostPlan)
-	}
-	b, err := json.Marshal(spec)
+	b, err := json.Marshal(l.cloud.simInstance(h.HostPlan))
 	if err != nil {
 		return fmt.Errorf("encode instance %s: %w", h.InstanceID, err)
 	}

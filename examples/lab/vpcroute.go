@@ -28,12 +28,7 @@ func (l *Lab) VpcrouteFlags(h *Host) []string {
 		// own record of what vpcroute changed there.
 		"--state-dir", filepath.Join(h.Dir, "vpcroute-state"),
 	}
-	if l.cfg.Provider == ProviderAWS {
-		// Only the table tagged for the cluster: the VPC's other table
-		// is another team's.
-		flags = append(flags, "--route-table-tag")
-	}
-	return flags
+	return append(flags, l.cloud.vpcrouteFlags()...)
 }
 
 // narrowCommands are the vpcroute commands that take only some of the lab
@@ -70,8 +65,8 @@ func commandFlags(subcommand string, flags []string) []string {
 	return out
 }
 
-// vpcrouteEnv is the whole environment of a vpcroute run: the lab
-// credential (on EC2 none: see awsVpcrouteEnv) and nothing from the
+// vpcrouteEnv is the whole environment of a vpcroute run: the cloud's
+// (the lab credential; on EC2 none: see awsVpcrouteEnv) and nothing from the
 // caller's environment (no VPCROUTE_*, no real cloud credentials, HOME
 // pointing into the lab so no credentials file of the user is read).
 func (l *Lab) vpcrouteEnv() []string {
@@ -79,13 +74,7 @@ func (l *Lab) vpcrouteEnv() []string {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + l.Dir,
 	}
-	if l.cfg.Provider == ProviderAWS {
-		return append(env, awsVpcrouteEnv(l.SimEndpoint())...)
-	}
-	return append(env,
-		"ALIBABA_CLOUD_ACCESS_KEY_ID="+AccessKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+accessKeySecret,
-	)
+	return append(env, l.cloud.vpcrouteEnv(l.SimEndpoint())...)
 }
 
 // Vpcroute runs `vpcroute SUBCOMMAND` inside host h's network namespace with

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpcroute/vpcroute/internal/procstop"
 )
 
 // DockerdConfig says how to start a dockerd in a namespace.
@@ -152,20 +154,9 @@ func (d *Dockerd) LogTail(n int) string {
 // Dir. The namespace is the caller's to delete.
 func (d *Dockerd) Stop() error {
 	var errs []error
-	select {
-	case <-d.done:
-	default:
-		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			errs = append(errs, fmt.Errorf("signal dockerd: %w", err))
-		}
-		select {
-		case <-d.done:
-		case <-time.After(30 * time.Second):
-			errs = append(errs, fmt.Errorf("dockerd in %s ignored SIGTERM for 30s; killed", d.NS.Name))
-			if err := d.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				errs = append(errs, fmt.Errorf("kill dockerd: %w", err))
-			}
-			<-d.done
+	if err := procstop.Stop(d.cmd.Process, d.done, syscall.SIGTERM, 30*time.Second); err != nil {
+		errs = append(errs, fmt.Errorf("dockerd in %s: %w", d.NS.Name, err))
+		if errors.Is(err, procstop.ErrKilled) {
 			errs = append(errs, d.killContainerd())
 		}
 	}

@@ -244,7 +244,9 @@ func (a *agent) configure(ctx context.Context) (subnetsChanged bool) {
 		a.setHostConfig(now, false, errWaitingForVPC)
 		return subnetsChanged
 	}
-	res, err := hostcfg.Apply(ctx, a.cfg.hostOptions(current, vpcCIDRs), a.log)
+	host := a.cfg.Host
+	host.Subnets, host.VPCCIDRs = current, vpcCIDRs
+	res, err := hostcfg.Apply(ctx, host, a.log)
 	if err != nil {
 		err = fmt.Errorf("configure host: %w", err)
 	}

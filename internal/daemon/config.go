@@ -39,12 +39,11 @@ type Config struct {
 	// says so on /status and in its log. Empty: not checked.
 	DockerConfig string
 
-	// HostConfig turns host configuration (ip_forward, iptables) on;
-	// ForwardPolicyAccept, ProcSys and StateDir are hostcfg.Options'.
-	HostConfig          bool
-	ForwardPolicyAccept bool
-	ProcSys             string
-	StateDir            string
+	// HostConfig turns host configuration (ip_forward, iptables) on; Host
+	// is that configuration but for its Subnets and VPCCIDRs, which the
+	// agent fills in as it learns them.
+	HostConfig bool
+	Host       hostcfg.Options
 	// CacheDir is where the VPC's CIDRs are saved for the next boot.
 	CacheDir string
 
@@ -103,11 +102,3 @@ func (e ConfigError) Unwrap() error { return e.Err }
 
 // clusterMode reports whether the daemon uses etcd.
 func (c Config) clusterMode() bool { return len(c.Registry.Endpoints) > 0 }
-
-// hostOptions are the host configuration for these subnets and this VPC.
-func (c Config) hostOptions(subnets, vpcCIDRs []netip.Prefix) hostcfg.Options {
-	return hostcfg.Options{
-		Cluster: c.Cluster, Subnets: subnets, ClusterCIDR: c.ClusterCIDR, VPCCIDRs: vpcCIDRs,
-		ForwardPolicyAccept: c.ForwardPolicyAccept, ProcSys: c.ProcSys, StateDir: c.StateDir,
-	}
-}

@@ -43,12 +43,15 @@ func (d *daemon) connect(ctx context.Context, seams Seams, run func(func())) err
 	}
 	self := d.identity()
 	d.mu.Lock()
-	prov := d.provider
+	prov, network := d.provider, d.network
 	d.mu.Unlock()
+	// The loop plans its first pass with the VPC read at connect; it reads
+	// it again once that is older than its refresh period (a host that
+	// becomes leader long after it connected).
 	loopCfg := reconciler.LoopConfig{
 		Cluster: d.cfg.Cluster, ClusterCIDR: d.cfg.ClusterCIDR, Provider: prov, Policy: d.cfg.Policy,
 		Identity: self.ID, AllowMassDelete: d.cfg.AllowMassDelete, AllowCarveOut: d.cfg.AllowCarveOut,
-		Debounce: d.cfg.Debounce, Resync: d.cfg.Resync, SilentAfter: d.cfg.SilentAfter,
+		Debounce: d.cfg.Debounce, Resync: d.cfg.Resync, SilentAfter: d.cfg.SilentAfter, Network: network,
 		Log: d.log.Named("reconciler"), OnReport: d.onReport,
 	}
 	if !d.cfg.clusterMode() {
@@ -112,7 +115,8 @@ func (d *daemon) retry(ctx context.Context, dep string, attempt func(context.Con
 }
 
 // connectCloud asks the cloud who this host is and what its VPC holds,
-// saves the VPC's CIDRs for the next boot, and hands both to the agent.
+// saves the VPC's CIDRs for the next boot, hands both to the agent and
+// keeps the VPC for the reconcile loop's first pass.
 func (d *daemon) connectCloud(ctx context.Context, seams Seams) error {
 	prov, err := d.cfg.NewProvider(ctx, d.log, d.metrics)
 	if err != nil {
@@ -125,6 +129,7 @@ func (d *daemon) connectCloud(ctx context.Context, seams Seams) error {
 	if err != nil {
 		return fmt.Errorf("identify this host: %w", err)
 	}
+	readAt := time.Now()
 	network, err := prov.Network(ctx)
 	if err != nil {
 		return fmt.Errorf("read the VPC: %w", err)
@@ -146,6 +151,7 @@ func (d *daemon) connectCloud(ctx context.Context, seams Seams) error {
 	}
 	d.mu.Lock()
 	d.provider, d.self = prov, self
+	d.network = reconciler.NetworkRead{Network: network, At: readAt}
 	d.mu.Unlock()
 	d.agent.setCloud(self, network.CIDRs, prepare)
 	d.log.Info("cloud reached", zap.String("instance", self.ID), zap.Stringers("vpcCidrs", network.CIDRs))

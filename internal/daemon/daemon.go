@@ -28,10 +28,11 @@ type daemon struct {
 	allow   map[string]time.Duration // each loop's allowance without progress
 
 	mu sync.Mutex
-	// provider and self are set once the cloud has answered, reg once
-	// etcd has (never in self mode); read them under mu.
+	// provider, self and network are set once the cloud has answered,
+	// reg once etcd has (never in self mode); read them under mu.
 	provider  cloud.Provider
 	self      cloud.Instance
+	network   reconciler.NetworkRead
 	reg       *registry.Registry
 	hosts     []reconciler.Host
 	haveHosts bool                 // the registry has been read at least once

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // minClusterBits mirrors reconciler.MinClusterCIDRBits: a fix is never
@@ -105,7 +107,7 @@ func tooSmall(d Derived, vpcs []netip.Prefix, capacity, need uint64) error {
 
 func insideAny(p netip.Prefix, ranges []netip.Prefix) bool {
 	for _, r := range ranges {
-		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+		if cloud.PrefixContains(r, p) {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud"
+	"github.com/vpcroute/vpcroute/internal/textline"
 )
 
 // MaxErrors is how many recent errors Errors keeps.
@@ -69,16 +70,12 @@ func (e *Errors) List() []ErrorEntry {
 	return out
 }
 
-// oneLine joins the lines of s, trimmed, with "; " (or a space after a
-// line ending in ":"), so that a multi-line error such as an SDK's stays
-// one entry line.
+// oneLine joins the lines of s (textline.Lines) with "; ", or with a space
+// after a line ending in ":", so that a multi-line error such as an SDK's
+// stays one entry line that reads as a sentence.
 func oneLine(s string) string {
 	var b strings.Builder
-	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
+	for _, line := range textline.Lines(s) {
 		if b.Len() > 0 {
 			if strings.HasSuffix(b.String(), ":") {
 				b.WriteString(" ")

@@ -25,6 +25,7 @@ import (
 // options are the demo's flags.
 type options struct {
 	provider     string
+	cloud        lab.Cloud // chosen by provider
 	hosts        int
 	binDir       string
 	workDir      string
@@ -36,7 +37,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.provider, "provider", lab.ProviderAliyun, "the cloud to simulate: aliyun (VPC route entries to ECS instances) or aws (EC2 routes to each instance's ENI)")
+	flag.StringVar(&o.provider, "provider", lab.Clouds()[0].Name(), "the cloud to simulate: "+cloudChoices())
 	flag.IntVar(&o.hosts, "hosts", 2, fmt.Sprintf("number of cloud hosts at the start (2 to %d; one more joins during the demo)", lab.MaxHosts-1))
 	flag.StringVar(&o.binDir, "bin-dir", "", "directory with prebuilt vpcroute and vpcroute-sim (default: build them now)")
 	flag.StringVar(&o.workDir, "work-dir", "/tmp", "parent of the lab's temporary directory (keep it short: sockets live below it)")
@@ -49,10 +50,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "demo: unexpected argument %q (want flags only, see -h)\n", flag.Arg(0))
 		os.Exit(2)
 	}
-	if o.provider != lab.ProviderAliyun && o.provider != lab.ProviderAWS {
-		fmt.Fprintf(os.Stderr, "demo: --provider %q is invalid: want %s or %s\n", o.provider, lab.ProviderAliyun, lab.ProviderAWS)
+	cloud, err := lab.CloudFor(o.provider)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demo: --provider %q is invalid: want %s\n", o.provider, lab.CloudNames())
 		os.Exit(2)
 	}
+	o.cloud = cloud
 	if o.allocator != "" && o.allocator != "leased" && o.allocator != "derived" {
 		fmt.Fprintf(os.Stderr, "demo: --allocator %q is invalid: want leased or derived\n", o.allocator)
 		os.Exit(2)
@@ -95,7 +98,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	begin := time.Now()
 
-	say("vpcroute demo on %s: %d cloud hosts in one VPC, each running Docker. Can their containers reach each other,", cloudName(o.provider), o.hosts)
+	say("vpcroute demo on %s: %d cloud hosts in one VPC, each running Docker. Can their containers reach each other,", o.cloud.Title(), o.hosts)
 	say("and do they keep reaching each other while hosts come and go?")
 	say("")
 	if o.binDir == "" {
@@ -109,13 +112,9 @@ func run(ctx context.Context, o options) (bool, error) {
 
 	say("[2/9] Building the lab: network namespaces on this machine; the machine's own network is not touched.")
 	start := time.Now()
-	var extra []lab.SimRoute
-	if o.provider == lab.ProviderAliyun {
-		extra = []lab.SimRoute{lab.VPNRoute} // the EC2 topology has its own unowned routes
-	}
 	l, err := lab.Up(ctx, lab.Config{
 		Provider: o.provider, Hosts: o.hosts, BinDir: o.binDir, WorkDir: o.workDir, PendingDelay: o.pendingDelay,
-		ExtraRoutes: extra, Etcd: true, Allocator: o.allocator, Logger: logger,
+		ExtraRoutes: o.cloud.DemoRoutes(), Etcd: true, Allocator: o.allocator, Logger: logger,
 		NoSignalHandler: true, // ctx carries the signals; see main
 	})
 	if err != nil {
@@ -130,15 +129,8 @@ func run(ctx context.Context, o options) (bool, error) {
 		}
 		say("Done; nothing left behind.")
 	}()
-	if o.provider == lab.ProviderAWS {
-		say("      VPC %s, subnet %s. The VPC router %s runs vpcroute-sim (the EC2 API and IMDSv2; its route", lab.VPCCIDR, lab.VSwitchCIDR, lab.RouterIP)
-		say("      table becomes the router's kernel routes, so it really moves packets, and it drops what EC2's")
-		say("      source/destination check would drop) and etcd at %s, where the daemons register their hosts", l.EtcdEndpoint())
-		say("      and elect a leader. The daemons' only credentials are their instance role, read from IMDSv2.")
-	} else {
-		say("      VPC %s, vswitch %s. The VPC router %s runs vpcroute-sim (the cloud's API and metadata;", lab.VPCCIDR, lab.VSwitchCIDR, lab.RouterIP)
-		say("      its route table becomes the router's kernel routes, so it really moves packets) and etcd")
-		say("      at %s, where the daemons register their hosts and elect a leader.", l.EtcdEndpoint())
+	for _, line := range o.cloud.DescribeNetwork(l.EtcdEndpoint()) {
+		say("      %s", line)
 	}
 	say("      No host was given a bip. Each booted as vpcroute-allocate.service boots it: `vpcroute allocate`")
 	say("      chose its subnet in the cluster CIDR %s, clear of the VPC, and wrote the bip into its", lab.ClusterCIDR)
@@ -153,7 +145,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err := showTable(ctx, l, "[3/9] The VPC route table holds entries vpcroute does not own; it must leave them alone:"); err != nil {
 		return false, err
 	}
-	if o.provider == lab.ProviderAWS {
+	if o.cloud.SourceDestCheck() {
 		if err := showENIs(ctx, l, "      Each host's primary ENI, as EC2 launched it:"); err != nil {
 			return false, err
 		}

@@ -29,21 +29,11 @@ func showTable(ctx context.Context, l *lab.Lab, title string) error {
 		return err
 	}
 	say("%s", title)
-	aws := l.Provider() == lab.ProviderAWS
 	for _, e := range entries {
 		if e.Type == "System" {
 			continue
 		}
-		if aws {
-			// Two tables, and EC2 routes carry no name.
-			say("      %-22s %-16s -> %-16s %-22s %s", e.Table, e.Destination, e.NextHopType, e.NextHopID, e.Status)
-			continue
-		}
-		label := e.Name
-		if label == "" {
-			label = e.Description
-		}
-		say("      %-16s -> %-10s %-8s %-10s %s", e.Destination, e.NextHopType, e.NextHopID, e.Status, label)
+		say("      %s", l.Cloud().EntryLine(e))
 	}
 	return nil
 }
@@ -65,12 +55,22 @@ func showENIs(ctx context.Context, l *lab.Lab, title string) error {
 	return nil
 }
 
-// cloudName names the simulated cloud for people.
-func cloudName(provider string) string {
-	if provider == lab.ProviderAWS {
-		return "AWS EC2"
+// cloudChoices lists the clouds for --provider's help: "aliyun (VPC
+// route entries to ECS instances) or aws (...)".
+func cloudChoices() string {
+	clouds := lab.Clouds()
+	var b strings.Builder
+	for i, c := range clouds {
+		switch {
+		case i == 0:
+		case i == len(clouds)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%s)", c.Name(), c.Summary())
 	}
-	return "Alibaba Cloud"
+	return b.String()
 }
 
 // instanceLabel names a host's instance (and on EC2 its primary ENI).

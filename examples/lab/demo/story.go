@@ -59,9 +59,8 @@ func (s *story) startDaemons(ctx context.Context) (*lab.Host, error) {
 	a, b := l.Hosts[0], l.Hosts[1]
 	say("[5/9] Starting `vpcroute daemon` on every host at the same time. Each daemon reads its Docker bip,")
 	say("      enables ip_forward, adds narrow iptables rules, and registers \"bip subnet -> this instance\" in etcd.")
-	if s.o.provider == lab.ProviderAWS {
-		say("      On EC2 it also tags its ENI %s=%s and turns the ENI's source/destination check off:", lab.TagKey, lab.ClusterName)
-		say("      with the check on, EC2 drops every forwarded packet, i.e. all container traffic.")
+	for _, line := range s.o.cloud.DaemonDuties() {
+		say("      %s", line)
 	}
 	say("      The daemons elect one leader, which writes every registered host's route into the VPC route table.")
 	watch, err := l.WatchPing(ctx, a, b.ContainerIP(), 2*waitFor)
@@ -98,7 +97,7 @@ func (s *story) startDaemons(ctx context.Context) (*lab.Host, error) {
 			say("      route %s -> %s %s, kernel route on the VPC router: %s after start", r.h.Subnet, r.h.Target(), state, r.at.Sub(start).Round(10*time.Millisecond))
 		}
 	}
-	if s.o.provider == lab.ProviderAWS {
+	if s.o.cloud.SourceDestCheck() {
 		s.checkENIs(ctx)
 	}
 	s.firstPing(ctx, watch, start, "container0 -> container1", "the daemons started")

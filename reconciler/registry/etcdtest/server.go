@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcroute/vpcroute/internal/procstop"
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
@@ -150,10 +151,9 @@ func (s *Server) Stop() {
 	if cmd == nil {
 		return
 	}
-	if err := cmd.Process.Kill(); err != nil && !strings.Contains(err.Error(), "process already finished") {
+	if err := procstop.Stop(cmd.Process, exited, os.Kill, 0); err != nil {
 		s.t.Errorf("kill etcd %s (pid %d): %v", s.name, cmd.Process.Pid, err)
 	}
-	<-exited
 }
 
 // Restart starts the server again on the same ports and data directory,

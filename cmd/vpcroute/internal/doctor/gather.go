@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/hostcfg"
+	"github.com/vpcroute/vpcroute/internal/textline"
 	"github.com/vpcroute/vpcroute/reconciler"
 	"github.com/vpcroute/vpcroute/reconciler/status"
 )
@@ -295,7 +296,7 @@ func dialAddr(addr string) string {
 }
 
 // oneLine flattens an error message.
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+func oneLine(err error) string { return textline.Join(err.Error(), " ") }
 
 // sortPrefixes returns a sorted copy without duplicates.
 func sortPrefixes(ps []netip.Prefix) []netip.Prefix {

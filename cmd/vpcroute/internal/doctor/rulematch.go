@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/vpcroute/vpcroute/cloud"
 )
 
 // match is how much of a flow a rule's conditions cover.
@@ -166,7 +168,7 @@ func (c addrCond) covers(want netip.Prefix, exclude []netip.Prefix) match {
 	if c.bad {
 		return matchPart
 	}
-	inside := contains(c.p, want)                           // every address of want is in c.p
+	inside := cloud.PrefixContains(c.p, want)               // every address of want is in c.p
 	disjoint := !c.p.Overlaps(want) || within(c.p, exclude) // no address of the flow is in c.p
 	switch {
 	case !c.neg && inside:
@@ -208,15 +210,10 @@ func (r rule) statesCover() match {
 	return matchNone
 }
 
-// contains reports whether outer holds all of inner.
-func contains(outer, inner netip.Prefix) bool {
-	return outer.IsValid() && inner.IsValid() && outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
-}
-
 // within reports whether p lies inside one of ps.
 func within(p netip.Prefix, ps []netip.Prefix) bool {
 	for _, q := range ps {
-		if contains(q, p) {
+		if cloud.PrefixContains(q, p) {
 			return true
 		}
 	}

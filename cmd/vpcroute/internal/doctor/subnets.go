@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpcroute/vpcroute/cloud"
 	"github.com/vpcroute/vpcroute/hostcfg"
 )
 
@@ -32,7 +33,7 @@ func classify(f Facts) subnetClass {
 			sc.overlap[s] = reason
 			continue
 		}
-		if !contains(f.ClusterCIDR, s) {
+		if !cloud.PrefixContains(f.ClusterCIDR, s) {
 			sc.outside[s] = fmt.Sprintf("%s is outside the cluster CIDR %s", s, f.ClusterCIDR)
 			continue
 		}

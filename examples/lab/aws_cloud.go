@@ -3,18 +3,11 @@ package lab
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
-)
-
-// The clouds a lab can simulate (Config.Provider).
-const (
-	// ProviderAliyun is Alibaba Cloud: VPC route entries to ECS instances.
-	ProviderAliyun = "aliyun"
-	// ProviderAWS is AWS: EC2 routes to each instance's primary ENI.
-	ProviderAWS = "aws"
 )
 
 // Fixed IDs of the lab on EC2: the same addressing as on Alibaba (VPC
@@ -92,14 +85,6 @@ func PlanAWSHost(i int) (HostPlan, error) {
 	return p, nil
 }
 
-// planHostFor plans host i for the provider.
-func planHostFor(provider string, i int) (HostPlan, error) {
-	if provider == ProviderAWS {
-		return PlanAWSHost(i)
-	}
-	return PlanHost(i)
-}
-
 // RouteTarget is what host h's route must point at, and the state in which
 // it forwards: "Instance i-aaa Available" on Alibaba, "NetworkInterface
 // eni-0aaa… active" on EC2.
@@ -117,18 +102,6 @@ func (p HostPlan) Target() string {
 		return fmt.Sprintf("%s (%s)", p.ENI, p.InstanceID)
 	}
 	return p.InstanceID
-}
-
-// Provider is the cloud the lab simulates (ProviderAliyun or ProviderAWS).
-func (l *Lab) Provider() string { return l.cfg.Provider }
-
-// RouteTableID is the table the lab's routes live in: vtb-lab on Alibaba,
-// AWSRouteTableID on EC2.
-func (l *Lab) RouteTableID() string {
-	if l.cfg.Provider == ProviderAWS {
-		return AWSRouteTableID
-	}
-	return RouteTableID
 }
 
 // AWSSimTopology renders the simulator's topology YAML for hosts on EC2:
@@ -200,10 +173,59 @@ func awsVpcrouteEnv(endpoint string) []string {
 	}
 }
 
-// simTopology renders the simulator's topology for the lab's provider.
-func (l *Lab) simTopology(hosts []HostPlan) ([]byte, error) {
-	if l.cfg.Provider == ProviderAWS {
-		return AWSSimTopology(hosts)
+// awsCloud is AWS: EC2 routes to each host's primary ENI, whose
+// source/destination check the daemon turns off; the daemons' only
+// credentials are their instance role, read from IMDSv2 (see
+// AWSSimTopology for the world).
+type awsCloud struct{}
+
+func (awsCloud) Name() string { return ProviderAWS }
+
+func (awsCloud) Title() string { return "AWS EC2" }
+
+func (awsCloud) Summary() string { return "EC2 routes to each instance's ENI" }
+
+func (awsCloud) SourceDestCheck() bool { return true }
+
+// DemoRoutes: none; the EC2 topology has its own unowned routes.
+func (awsCloud) DemoRoutes() []SimRoute { return nil }
+
+func (awsCloud) DescribeNetwork(etcd string) []string {
+	return []string{
+		fmt.Sprintf("VPC %s, subnet %s. The VPC router %s runs vpcroute-sim (the EC2 API and IMDSv2; its route", VPCCIDR, VSwitchCIDR, RouterIP),
+		"table becomes the router's kernel routes, so it really moves packets, and it drops what EC2's",
+		fmt.Sprintf("source/destination check would drop) and etcd at %s, where the daemons register their hosts", etcd),
+		"and elect a leader. The daemons' only credentials are their instance role, read from IMDSv2.",
 	}
-	return SimTopology(hosts, l.cfg.PendingDelay)
 }
+
+func (awsCloud) DaemonDuties() []string {
+	return []string{
+		fmt.Sprintf("On EC2 it also tags its ENI %s=%s and turns the ENI's source/destination check off:", TagKey, ClusterName),
+		"with the check on, EC2 drops every forwarded packet, i.e. all container traffic.",
+	}
+}
+
+// EntryLine: two tables, and EC2 routes carry no name.
+func (awsCloud) EntryLine(e SimEntry) string {
+	return fmt.Sprintf("%-22s %-16s -> %-16s %-22s %s", e.Table, e.Destination, e.NextHopType, e.NextHopID, e.Status)
+}
+
+func (awsCloud) planHost(i int) (HostPlan, error) { return PlanAWSHost(i) }
+
+func (awsCloud) simTopology(hosts []HostPlan, _ time.Duration) ([]byte, error) {
+	return AWSSimTopology(hosts)
+}
+
+// simArgs: none; EC2 route changes are synchronous.
+func (awsCloud) simArgs(time.Duration) []string { return nil }
+
+func (awsCloud) simInstance(h HostPlan) any { return awsInstanceSpec(h) }
+
+func (awsCloud) routeTableID() string { return AWSRouteTableID }
+
+// vpcrouteFlags: only the table tagged for the cluster; the VPC's other
+// table is another team's.
+func (awsCloud) vpcrouteFlags() []string { return []string{"--route-table-tag"} }
+
+func (awsCloud) vpcrouteEnv(simEndpoint string) []string { return awsVpcrouteEnv(simEndpoint) }
