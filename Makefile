@@ -95,8 +95,12 @@ unit:
 demo: deps build
 	$(GO) run ./examples/lab/demo --bin-dir $(CURDIR)/$(BIN) --provider $(or $(PROVIDER),aliyun)
 
+# bench runs every benchmark, then the EC2 rows at N = 500 and 1 000, which
+# run only when the -bench pattern names them (about 5 minutes on their own;
+# BENCHMARKS.md, How to run).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench '^BenchmarkAWSReconcile$$/^(hosts=500|hosts=1000)$$' -benchmem -timeout 30m ./reconciler/
 
 # bench-plan runs the leader's plan at 1 000 and 10 000 routes 5 times,
 # beside the quadratic plan it replaced, and compares them with benchstat.

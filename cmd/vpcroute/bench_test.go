@@ -13,57 +13,169 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vpcroute/vpcroute/cloud/sim"
+	"github.com/vpcroute/vpcroute/internal/gobuild"
 	"github.com/vpcroute/vpcroute/internal/procstop"
+	"github.com/vpcroute/vpcroute/internal/testsupport"
+	"github.com/vpcroute/vpcroute/reconciler/registry/etcdtest"
+	"github.com/vpcroute/vpcroute/reconciler/status"
 )
 
 // benchIdleWindow is how long the agent is watched once it is idle.
 const benchIdleWindow = 30 * time.Second
 
-// BenchmarkDaemonIdle runs `vpcroute daemon` in self mode (no etcd, routes
-// only: --host-config=false) against a vpcroute-sim process on loopback,
-// waits until its route is Available and /readyz answers, then watches it
-// for benchIdleWindow and reports its resident memory and the CPU it used,
-// read from /proc. Both processes are the binaries TestMain built.
+// BenchmarkDaemonIdle runs `vpcroute daemon` as released (built as `make
+// build` builds it: gobuild.Released) against a vpcroute-sim process on
+// loopback, waits until it is settled, then watches it for benchIdleWindow
+// and reports its resident memory and the CPU it used, read from /proc.
+//
+//   - mode=self: one daemon without etcd (routes only: --host-config=false);
+//     settled once /readyz answers and its route is Available.
+//   - mode=leader, mode=follower: two daemons (i-aaa, i-bbb) and a real etcd;
+//     settled once one leads and both agree on it, both answer /readyz and
+//     both routes are Available. The sub-benchmark watches the daemon in its
+//     role, and fails if leadership moved during the window.
 func BenchmarkDaemonIdle(b *testing.B) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		b.Skip("needs Linux /proc to read the agent's memory and CPU")
 	}
-	simURL := benchStartSim(b)
-	tick := benchClockTicks()
-	var rss, hwm, cpu, ready float64
-	for range b.N {
-		b.StopTimer()
-		d := benchStartDaemon(b, simURL)
-		start := time.Now()
-		benchWaitReady(b, d, simURL)
-		readyTook := time.Since(start)
-		b.StartTimer()
-		before := benchProcCPUTicks(b, d.pid())
-		from := time.Now()
-		time.Sleep(benchIdleWindow)
-		after := benchProcCPUTicks(b, d.pid())
-		window := time.Since(from)
-		mem := benchProcStatusKiB(b, d.pid())
-		b.StopTimer()
-		if !d.alive() {
-			b.Fatalf("the daemon exited during the idle window:\n%s", d.output())
-		}
-		d.stop(b)
-		rss += float64(mem["VmRSS"]) / 1024
-		hwm += float64(mem["VmHWM"]) / 1024
-		cpu += float64(after-before) / tick / window.Seconds() * 100
-		ready += readyTook.Seconds()
+	bin := benchReleasedVpcroute(b)
+	for _, mode := range []string{"self", "leader", "follower"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			var rss, hwm, cpu, ready float64
+			for range b.N {
+				b.StopTimer()
+				simURL := benchStartSim(b)
+				var etcd []string
+				if mode != "self" {
+					etcd = etcdtest.Start(b).Endpoints()
+				}
+				start := time.Now()
+				watched, all := benchSettle(b, bin, simURL, etcd, mode)
+				readyTook := time.Since(start)
+				b.StartTimer()
+				before := benchProcCPUTicks(b, watched.pid())
+				from := time.Now()
+				time.Sleep(benchIdleWindow)
+				after := benchProcCPUTicks(b, watched.pid())
+				window := time.Since(from)
+				mem := benchProcStatusKiB(b, watched.pid())
+				b.StopTimer()
+				for _, d := range all {
+					if !d.alive() {
+						b.Fatalf("daemon %s exited during the idle window:\n%s", d.instance, d.output())
+					}
+				}
+				if mode != "self" && benchRole(watched) != mode {
+					b.Fatalf("daemon %s is no longer the %s after the idle window:\n%s", watched.instance, mode, watched.output())
+				}
+				for _, d := range all {
+					d.stop(b)
+				}
+				rss += float64(mem["VmRSS"]) / 1024
+				hwm += float64(mem["VmHWM"]) / 1024
+				cpu += float64(after-before) / benchClockTicks() / window.Seconds() * 100
+				ready += readyTook.Seconds()
+			}
+			n := float64(b.N)
+			b.ReportMetric(rss/n, "rss-MiB")
+			b.ReportMetric(hwm/n, "peak-rss-MiB")
+			b.ReportMetric(cpu/n, "cpu-%")
+			b.ReportMetric(ready/n, "ready-s")
+		})
 	}
-	n := float64(b.N)
-	b.ReportMetric(rss/n, "rss-MiB")
-	b.ReportMetric(hwm/n, "peak-rss-MiB")
-	b.ReportMetric(cpu/n, "cpu-%")
-	b.ReportMetric(ready/n, "ready-s")
+}
+
+// benchSettle starts the daemons of mode and waits until they are settled
+// (BenchmarkDaemonIdle says when); it returns the one to watch and all.
+func benchSettle(b *testing.B, bin, simURL string, etcd []string, mode string) (*benchDaemon, []*benchDaemon) {
+	b.Helper()
+	if mode == "self" {
+		d := benchStartDaemon(b, bin, simURL, "i-aaa", "10.1.0.0/24", nil)
+		benchWaitReady(b, []*benchDaemon{d}, simURL, func() bool { return true })
+		return d, []*benchDaemon{d}
+	}
+	all := []*benchDaemon{
+		benchStartDaemon(b, bin, simURL, "i-aaa", "10.1.0.0/24", etcd),
+		benchStartDaemon(b, bin, simURL, "i-bbb", "10.2.0.0/24", etcd),
+	}
+	var watched *benchDaemon
+	benchWaitReady(b, all, simURL, func() bool {
+		roles := map[string]*benchDaemon{}
+		for _, d := range all {
+			roles[benchRole(d)] = d
+		}
+		watched = roles[mode]
+		return len(roles) == 2 && roles["leader"] != nil && roles["follower"] != nil
+	})
+	return watched, all
+}
+
+// benchRole is "leader" or "follower" when d's /status knows who leads,
+// else "".
+func benchRole(d *benchDaemon) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	doc, err := status.Fetch(ctx, d.addr)
+	switch {
+	case err != nil || !doc.Leader.Known:
+		return ""
+	case doc.Leader.IsSelf:
+		return "leader"
+	default:
+		return "follower"
+	}
+}
+
+var (
+	benchReleasedOnce sync.Once
+	benchReleasedPath string
+	benchReleasedErr  error
+)
+
+// benchBinaryEnv names another vpcroute binary for BenchmarkDaemonIdle to
+// measure instead of the released build: an older commit's, or the tests'
+// own untagged build, for a before/after comparison.
+const benchBinaryEnv = "VPCROUTE_BENCH_BINARY"
+
+// benchReleasedVpcroute builds vpcroute as `make build` does, once per test
+// binary (TestMain's build is the tests' own: no tags, -race with -race),
+// unless benchBinaryEnv names a binary.
+func benchReleasedVpcroute(b *testing.B) string {
+	b.Helper()
+	if path := os.Getenv(benchBinaryEnv); path != "" {
+		if st, err := os.Stat(path); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			b.Fatalf("%s=%q: expected the path of an executable vpcroute binary", benchBinaryEnv, path)
+		}
+		b.Logf("measuring %s (from %s), not the released build", path, benchBinaryEnv)
+		return path
+	}
+	benchReleasedOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		wd, err := os.Getwd()
+		if err != nil {
+			benchReleasedErr = err
+			return
+		}
+		mod, err := gobuild.ModuleDir(ctx, wd)
+		if err != nil {
+			benchReleasedErr = err
+			return
+		}
+		dir := filepath.Join(binDir, "released")
+		benchReleasedErr = gobuild.Build(ctx, mod, dir, gobuild.Released(), testsupport.VpcroutePkg)
+		benchReleasedPath = filepath.Join(dir, "vpcroute")
+	})
+	if benchReleasedErr != nil {
+		b.Fatalf("build vpcroute as released: %v", benchReleasedErr)
+	}
+	return benchReleasedPath
 }
 
 // benchStartSim runs vpcroute-sim with its default topology (Pending 2 s),
@@ -94,15 +206,17 @@ func benchStartSim(b *testing.B, args ...string) string {
 
 // benchDaemon is one `vpcroute daemon` process.
 type benchDaemon struct {
-	cmd     *exec.Cmd
-	addr    string
-	logPath string
-	done    chan struct{}
+	instance string
+	cmd      *exec.Cmd
+	addr     string
+	logPath  string
+	done     chan struct{}
 }
 
-// benchStartDaemon starts the agent for i-aaa with every default but the
-// ones that keep it off the host and off any real endpoint.
-func benchStartDaemon(b *testing.B, simURL string) *benchDaemon {
+// benchStartDaemon starts bin's agent for instance, claiming subnet, in
+// cluster mode when etcd names endpoints, with every default but the ones
+// that keep it off the host and off any real endpoint.
+func benchStartDaemon(b *testing.B, bin, simURL, instance, subnet string, etcd []string) *benchDaemon {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,16 +226,20 @@ func benchStartDaemon(b *testing.B, simURL string) *benchDaemon {
 	if err := ln.Close(); err != nil {
 		b.Fatal(err)
 	}
-	d := &benchDaemon{addr: addr, logPath: filepath.Join(b.TempDir(), "daemon.log"), done: make(chan struct{})}
+	d := &benchDaemon{instance: instance, addr: addr, logPath: filepath.Join(b.TempDir(), "daemon.log"), done: make(chan struct{})}
 	logFile, err := os.Create(d.logPath)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer logFile.Close()
-	d.cmd = exec.Command(filepath.Join(binDir, "vpcroute"), "daemon",
-		"--host-config=false", "--subnet", "10.1.0.0/24", "--cluster-cidr", "10.0.0.0/8",
-		"--endpoint", simURL, "--metadata-endpoint", simURL+"/sim/v1/instances/i-aaa",
-		"--cluster-name", "bench", "--status-addr", addr, "--config", emptyConfig, "--cache-dir", b.TempDir())
+	args := []string{"daemon",
+		"--host-config=false", "--subnet", subnet, "--cluster-cidr", "10.0.0.0/8",
+		"--endpoint", simURL, "--metadata-endpoint", simURL + "/sim/v1/instances/" + instance,
+		"--cluster-name", "bench", "--status-addr", addr, "--config", emptyConfig, "--cache-dir", b.TempDir()}
+	if len(etcd) > 0 {
+		args = append(args, "--etcd-endpoints", strings.Join(etcd, ","))
+	}
+	d.cmd = exec.Command(bin, args...)
 	d.cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-test", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=test-secret"}
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
@@ -159,27 +277,46 @@ func (d *benchDaemon) output() string {
 func (d *benchDaemon) stop(b *testing.B) {
 	b.Helper()
 	if err := procstop.Stop(d.cmd.Process, d.done, syscall.SIGTERM, 15*time.Second); err != nil {
-		b.Fatalf("the daemon %v:\n%s", err, d.output())
+		b.Fatalf("daemon %s %v:\n%s", d.instance, err, d.output())
 	}
 }
 
-// benchWaitReady waits until /readyz answers 200 and the simulator shows
-// the daemon's route Available.
-func benchWaitReady(b *testing.B, d *benchDaemon, simURL string) {
+// benchWaitReady waits until every daemon's /readyz answers 200, the
+// simulator shows each one's route Available, and settled says yes.
+func benchWaitReady(b *testing.B, ds []*benchDaemon, simURL string, settled func() bool) {
 	b.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if !d.alive() {
-			b.Fatalf("the daemon exited before it was ready:\n%s", d.output())
+		ready := true
+		for _, d := range ds {
+			if !d.alive() {
+				b.Fatalf("daemon %s exited before it was ready:\n%s", d.instance, d.output())
+			}
+			ready = ready && benchHTTPStatus("http://"+d.addr+"/readyz") == http.StatusOK &&
+				benchRouteAvailable(simURL, benchFlag(d, "--subnet"), d.instance)
 		}
-		if benchHTTPStatus("http://"+d.addr+"/readyz") == http.StatusOK && benchRouteAvailable(simURL, "10.1.0.0/24", "i-aaa") {
+		if ready && settled() {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("the daemon was not ready within a minute:\n%s", d.output())
+			var logs strings.Builder
+			for _, d := range ds {
+				fmt.Fprintf(&logs, "daemon %s:\n%s\n", d.instance, d.output())
+			}
+			b.Fatalf("the daemons were not settled within a minute:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// benchFlag is the value d was started with for name.
+func benchFlag(d *benchDaemon, name string) string {
+	for i, a := range d.cmd.Args {
+		if a == name && i+1 < len(d.cmd.Args) {
+			return d.cmd.Args[i+1]
+		}
+	}
+	return ""
 }
 
 func benchHTTPStatus(url string) int {

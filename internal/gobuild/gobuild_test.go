@@ -52,3 +52,33 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// TestReleaseTagsAreTheMakefiles: `make build` and the benchmarks that
+// measure the binary as released build it with the same tags.
+func TestReleaseTagsAreTheMakefiles(t *testing.T) {
+	mod, err := ModuleDir(context.Background(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(mod, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	found := false
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, val, ok := strings.Cut(line, ":=")
+		if ok && strings.TrimSpace(name) == "TAGS" {
+			tags, found = strings.Split(strings.TrimSpace(val), ","), true
+		}
+	}
+	if !found {
+		t.Fatal("the Makefile sets no TAGS := line")
+	}
+	if !slices.Equal(tags, ReleaseTags) {
+		t.Errorf("the Makefile builds with tags %q, ReleaseTags are %q", tags, ReleaseTags)
+	}
+	if opts := Released(); !opts.Trimpath || !slices.Equal(opts.Tags, ReleaseTags) || !slices.Contains(opts.Env, "CGO_ENABLED=0") {
+		t.Errorf("Released() = %+v: want -trimpath, ReleaseTags and CGO_ENABLED=0, as make build", opts)
+	}
+}

@@ -11,12 +11,9 @@ import (
 	"github.com/vpcroute/vpcroute/internal/gobuild"
 )
 
-// releaseTags are the build tags of a release binary. grpcnotrace leaves
-// out grpc's golang.org/x/net/trace, whose /debug/requests pages run
-// html/template: a template executes methods by name, so with it linked
-// the linker keeps every exported method of every reachable type (the
-// 88 MB binary of issue 13).
-var releaseTags = []string{"grpcnotrace"}
+// releaseTags are the build tags of a release binary, the same as `make
+// build` uses (gobuild.ReleaseTags says why).
+var releaseTags = gobuild.ReleaseTags
 
 // buildFlags are the go build options of a release binary for arch:
 // static, stripped, without file system paths or a build id, stamped with
