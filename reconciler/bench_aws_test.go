@@ -158,6 +158,7 @@ func awsConvergeOnce(b *testing.B, w *awsBenchWorld) awsConverge {
 func benchAWSConverge(b *testing.B, n int, keep func(*awsBenchWorld)) {
 	var total, cloudTotal time.Duration
 	var reads, writes, rle, failed int
+	perAction := map[string]int{}
 	for range b.N {
 		b.StopTimer()
 		w := newAWSBenchWorld(b, n, sim.EC2MutatingBucket)
@@ -169,6 +170,9 @@ func benchAWSConverge(b *testing.B, n int, keep func(*awsBenchWorld)) {
 		writes += r.stats.Writes
 		rle += throttledAnswers(r.stats)
 		failed += r.failed
+		for _, a := range awsReadActions {
+			perAction[a] += r.stats.Calls(a)
+		}
 	}
 	per := func(v int) float64 { return float64(v) / float64(b.N) }
 	b.ReportMetric(total.Seconds()/float64(b.N), "converge-s")
@@ -180,8 +184,19 @@ func benchAWSConverge(b *testing.B, n int, keep func(*awsBenchWorld)) {
 	b.ReportMetric(per(writes), "writes/op")
 	b.ReportMetric(float64(n), "writes-bound")
 	b.ReportMetric(per(reads), "reads/op")
+	// Which reads: the breakdown of reads/op by action (retries included).
+	for _, a := range awsReadActions {
+		b.ReportMetric(per(perAction[a]), a+"/op")
+	}
 	b.ReportMetric(per(rle), "rle/op")
 	b.ReportMetric(per(failed), "call-errors/op")
+}
+
+// awsReadActions are the Describe calls a leader's pass can make, reported
+// one by one beside reads/op.
+var awsReadActions = []string{
+	"DescribeVpcs", "DescribeSubnets", "DescribeRouteTables",
+	"DescribeNetworkInterfaces", "DescribeInstances",
 }
 
 // benchAWSRegister times a pass with one more host than are routed: the

@@ -132,7 +132,8 @@ func (p *Provider) instanceStates(ctx context.Context, ids []string) (map[string
 }
 
 // eachInstance calls fn with every instance EC2 lists among ids (only
-// those asked for), up to 100 IDs per DescribeInstances call.
+// those asked for), up to 200 IDs per DescribeInstances call (one page:
+// pageSize is more).
 func (p *Provider) eachInstance(ctx context.Context, ids []string, fn func(types.Instance)) error {
 	for start := 0; start < len(ids); start += maxFilterValues {
 		chunk := ids[start:min(start+maxFilterValues, len(ids))]

@@ -11,14 +11,18 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 )
 
-// maxFilterValues is the most values vpcroute puts in one filter; EC2
-// accepts up to 200 per filter, 100 leaves a margin.
-const maxFilterValues = 100
+// maxFilterValues is the most IDs vpcroute looks up in one call: EC2 takes
+// at most 200 filter values per call, counted across its filters
+// (FilterLimitExceeded beyond), and a lookup by ID sends only the ID
+// filter. MaxResults cannot raise it: EC2 refuses MaxResults beside an ID
+// list (InstanceIds), and an ID list fails whole on one unknown ID, which
+// a forged or long-gone host record would be.
+const maxFilterValues = 200
 
 // Routes implements cloud.Provider. Routes without an IPv4 destination
 // (IPv6, prefix lists of gateway endpoints) are skipped, never an error.
 // Ownership needs the tags of the ENIs that candidate routes point at,
-// read with one DescribeNetworkInterfaces per 100 ENIs.
+// read with one DescribeNetworkInterfaces (clusterENIs).
 func (p *Provider) Routes(ctx context.Context, tableID string) ([]cloud.Route, error) {
 	table, err := p.describeTable(ctx, tableID)
 	if err != nil {
@@ -67,9 +71,9 @@ func (p *Provider) describeTable(ctx context.Context, tableID string) (types.Rou
 }
 
 // clusterENIs returns which of enis are tagged vpcroute:cluster=<cluster>.
-// Up to 100 ENIs are looked up by ID in one call. Beyond that, one listing
+// Up to 200 ENIs are looked up by ID in one call. Beyond that, one listing
 // of the VPC's interfaces tagged for the cluster costs a read per 1000
-// instead of per 100: reads share EC2's Describe bucket (100, refilling
+// instead of per 200: reads share EC2's Describe bucket (100, refilling
 // 20/s) with every other reader in the account.
 func (p *Provider) clusterENIs(ctx context.Context, enis []string) (map[string]bool, error) {
 	tagged := map[string]bool{}
@@ -88,7 +92,7 @@ func (p *Provider) clusterENIs(ctx context.Context, enis []string) (map[string]b
 	return tagged, nil
 }
 
-// eachInterface describes the ENIs with these IDs, up to 100 per call,
+// eachInterface describes the ENIs with these IDs, up to 200 per call,
 // and calls fn for each one EC2 returns. With a network-interface-id
 // filter EC2 leaves unknown IDs out instead of failing the whole call, as
 // NetworkInterfaceIds would with InvalidNetworkInterfaceID.NotFound.

@@ -79,3 +79,50 @@ func TestPrimaryENI(t *testing.T) {
 		}
 	}
 }
+
+// Verifying the hosts and confirming targets gone look instances and ENIs
+// up by ID at EC2's most filter values per call (200), each ID once:
+// 400 hosts cost two DescribeInstances, and two DescribeNetworkInterfaces
+// plus two DescribeInstances to confirm which are gone.
+func TestSimLookupsByIDAreFewest(t *testing.T) {
+	const n = 2 * sim.EC2MaxFilterValues
+	ts := newSim(t, func(topo *sim.Topology) {
+		// Room for n more hosts.
+		for i := range topo.Subnets {
+			topo.Subnets[i].CIDR = "192.168.0.0/20"
+		}
+		for i := range topo.VSwitches {
+			topo.VSwitches[i].CIDR = "192.168.0.0/20"
+		}
+		for i := range n {
+			topo.Instances = append(topo.Instances, sim.InstanceSpec{ID: fmt.Sprintf("i-1%016x", i),
+				PrivateIP: fmt.Sprintf("192.168.%d.%d", 2+i/250, 1+i%250), ENI: fmt.Sprintf("eni-1%016x", i)})
+		}
+	})
+	p := simProvider(t, ts, simInstA, nil)
+	claims := map[string]cloud.Target{}
+	var enis []cloud.Target
+	for i := range n {
+		claims[fmt.Sprintf("i-1%016x", i)] = eniTarget(fmt.Sprintf("eni-1%016x", i))
+		enis = append(enis, eniTarget(fmt.Sprintf("eni-1%016x", i)), eniTarget(fmt.Sprintf("eni-1%016x", i))) // each twice
+	}
+	ts.ResetStats()
+	got, err := p.InstanceTargets(context.Background(), claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("InstanceTargets listed %d of %d live instances", len(got), n)
+	}
+	if st := ts.Stats(); st.Reads != 2 || st.Calls("DescribeInstances") != 2 {
+		t.Errorf("verifying %d instances took %d reads (%v), want 2 DescribeInstances", n, st.Reads, st.Actions)
+	}
+	ts.ResetStats()
+	gone, err := p.GoneTargets(context.Background(), enis)
+	if err != nil || len(gone) != 0 {
+		t.Fatalf("GoneTargets = %v, %v; want none gone", gone, err)
+	}
+	if st := ts.Stats(); st.Reads != 4 || st.Calls("DescribeInstances") != 2 || st.Calls("DescribeNetworkInterfaces") != 2 {
+		t.Errorf("confirming %d ENIs took %d reads (%v), want 2 DescribeNetworkInterfaces and 2 DescribeInstances", n, st.Reads, st.Actions)
+	}
+}

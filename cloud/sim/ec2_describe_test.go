@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -188,4 +189,30 @@ func TestEC2DescribeRouteTablesPages(t *testing.T) {
 	}
 	_, err := ec2Client(ts).DescribeRouteTables(bg, &ec2.DescribeRouteTablesInput{NextToken: aws.String("garbage")})
 	wantAPIError(t, err, 400, CodeInvalidParameterValue)
+}
+
+// EC2 takes at most 200 filter values in one call, counted across its
+// filters, and refuses more with FilterLimitExceeded.
+func TestEC2FilterValueLimit(t *testing.T) {
+	ts := startAWS(t)
+	c := ec2Client(ts)
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("i-0%016x", i)
+		}
+		return out
+	}
+	out, err := c.DescribeInstances(bg, &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("instance-id"), Values: append(ids(EC2MaxFilterValues-1), "i-0aaaaaaaaaaaaaaaa")}}})
+	if err != nil || len(out.Reservations) != 1 {
+		t.Fatalf("%d values: %v, %d reservations", EC2MaxFilterValues, err, len(out.Reservations))
+	}
+	_, err = c.DescribeInstances(bg, &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("instance-id"), Values: ids(EC2MaxFilterValues + 1)}}})
+	wantAPIError(t, err, 400, CodeFilterLimitExceeded)
+	_, err = c.DescribeNetworkInterfaces(bg, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{"vpc-0a1b2c3d4e5f60001"}},
+		{Name: aws.String("network-interface-id"), Values: ids(EC2MaxFilterValues)}}})
+	wantAPIError(t, err, 400, CodeFilterLimitExceeded)
 }

@@ -28,6 +28,7 @@ const (
 	CodeMissingAction               = "MissingAction"
 	CodeInvalidEC2Action            = "InvalidAction"
 	CodeTagLimitExceeded            = "TagLimitExceeded"
+	CodeFilterLimitExceeded         = "FilterLimitExceeded"
 	CodeDryRunOperation             = "DryRunOperation"
 )
 

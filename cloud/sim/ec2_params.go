@@ -60,14 +60,22 @@ type ec2Filter struct {
 	values []string
 }
 
+// EC2MaxFilterValues is the most filter values EC2 takes in one call,
+// counted across all its filters; more are refused with
+// FilterLimitExceeded ("The maximum number of filter values specified on
+// a single call is 200").
+const EC2MaxFilterValues = 200
+
 // filters reads Filter.N.Name/Filter.N.Value.M and checks every name
-// against the resource's known filters (plus tag:<key>).
+// against the resource's known filters (plus tag:<key>), and the call's
+// filter values against EC2MaxFilterValues.
 func (p params) filters(known []string) ([]ec2Filter, *apiError) {
 	items, aerr := p.indexed("Filter")
 	if aerr != nil {
 		return nil, aerr
 	}
 	out := make([]ec2Filter, 0, len(items))
+	values := 0
 	for _, it := range items {
 		f := ec2Filter{name: it["Name"]}
 		if f.name == "" {
@@ -92,6 +100,9 @@ func (p params) filters(known []string) ([]ec2Filter, *apiError) {
 		}
 		if len(f.values) == 0 {
 			return nil, ec2Err(CodeInvalidParameterValue, "The filter '%s' has no values: expected Filter.N.Value.1", f.name)
+		}
+		if values += len(f.values); values > EC2MaxFilterValues {
+			return nil, ec2Err(CodeFilterLimitExceeded, "The maximum number of filter values specified on a single call is %d", EC2MaxFilterValues)
 		}
 		out = append(out, f)
 	}
