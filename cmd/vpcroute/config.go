@@ -41,10 +41,19 @@ func bindSources(flags *pflag.FlagSet, known map[string]bool, configPath string,
 		if !known[key] || key == "config" {
 			return fmt.Errorf("config %s: key %q is unknown; expected a flag name such as cluster-cidr", configPath, key)
 		}
+		if commandLineOnly[key] {
+			return fmt.Errorf("config %s: key %q is refused: --%s changes what a command does, so it is taken from the command line only", configPath, key, key)
+		}
 	}
 	var firstErr error
 	flags.VisitAll(func(f *pflag.Flag) {
 		if firstErr != nil || f.Changed || f.Name == "config" {
+			return
+		}
+		if commandLineOnly[f.Name] {
+			if _, ok := lookupEnv(envName(f.Name)); ok {
+				firstErr = fmt.Errorf("%s is set: --%s changes what a command does, so it is taken from the command line only; unset it", envName(f.Name), f.Name)
+			}
 			return
 		}
 		if v, ok := lookupEnv(envName(f.Name)); ok {
@@ -62,6 +71,14 @@ func bindSources(flags *pflag.FlagSet, known map[string]bool, configPath string,
 	})
 	return firstErr
 }
+
+// commandLineOnly are the flags that change what a command does rather
+// than how it is configured. Set in the shared config file or the
+// environment they would change every run of that command: `remove: true`
+// would turn every cloud-init `vpcroute sync` into a decommissioning, and
+// `force: true` would let every `vpcroute allocate` replace a bip that
+// overlaps. Both are refused there, never silently ignored.
+var commandLineOnly = map[string]bool{"remove": true, "force": true}
 
 // maxConfigSize bounds the config file: a few dozen keys, never megabytes
 // (nor /dev/zero).

@@ -64,10 +64,16 @@ func TestBindSourcesErrors(t *testing.T) {
 		{"list for scalar", "cluster-cidr: [10.0.0.0/8, 11.0.0.0/8]\n", true, nil, "takes one value"},
 		{"bad bool in env", "", false, map[string]string{"VPCROUTE_HOST_CONFIG": "maybe"}, `host-config "maybe" is invalid`},
 		{"mapping", "cluster-cidr: {a: b}\n", true, nil, "got a mapping"},
+		{"remove in config", "remove: true\n", true, nil, `key "remove" is refused: --remove changes what a command does, so it is taken from the command line only`},
+		{"force in config", "force: false\n", true, nil, `key "force" is refused`},
+		{"remove in env", "", false, map[string]string{"VPCROUTE_REMOVE": "true"}, "VPCROUTE_REMOVE is set: --remove changes what a command does"},
+		{"force in env", "", false, map[string]string{"VPCROUTE_FORCE": "1"}, "VPCROUTE_FORCE is set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, fs := testFlags()
+			fs.Bool("remove", false, "as sync's")
+			fs.Bool("force", false, "as allocate's")
 			path := filepath.Join(t.TempDir(), "absent.yaml")
 			if tt.config != "" {
 				path = writeConfig(t, tt.config)
