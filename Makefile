@@ -10,10 +10,12 @@ LDFLAGS     := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT) -X 
 # grpcnotrace keeps grpc's x/net/trace (html/template) out of the binary;
 # with it the linker could not drop unused SDK code (README, Install).
 TAGS        := grpcnotrace
-# make install: the binary in $(PREFIX)/bin, the unit where systemd looks
+# make install: the binary in $(PREFIX)/bin, its man pages in
+# $(MANDIR)/man8, the unit where systemd looks
 # for locally installed ones, the example config only if none exists.
 PREFIX      ?= /usr/local
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
+MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -24,7 +26,7 @@ export PATH := $(PATH):/usr/sbin:/sbin
 # Never let an SDK default reach a real cloud or metadata service.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build install release test unit lint deps demo bench mutants faults clean
+.PHONY: all build install man release test unit lint deps demo bench mutants faults clean
 
 all: build
 
@@ -33,8 +35,10 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/vpcroute ./cmd/vpcroute-sim
 
-install: build
+install: build man
 	install -D -m 0755 $(BIN)/vpcroute $(DESTDIR)$(PREFIX)/bin/vpcroute
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(BIN)/man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for u in vpcroute vpcroute-allocate; do \
 		sed 's|^ExecStart=/usr/local/bin/vpcroute |ExecStart=$(PREFIX)/bin/vpcroute |' deploy/$$u.service > $(DESTDIR)$(UNITDIR)/$$u.service && \
@@ -45,6 +49,14 @@ install: build
 	else \
 		install -D -m 0600 deploy/config.example.yaml $(DESTDIR)$(SYSCONFDIR)/vpcroute/config.yaml; \
 	fi
+
+# man writes the man pages (section 8) into $(BIN)/man/man8, dated by the
+# last commit as in a release. gen-man is built with -tags genman only: the
+# agent's binary does not link the man-page libraries (BENCHMARKS.md).
+man:
+	rm -rf $(BIN)/man/man8
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+		$(GO) run -tags genman -ldflags "-X main.buildVersion=$(VERSION)" ./cmd/vpcroute gen-man $(BIN)/man/man8
 
 # release builds dist/: tarball and .deb for amd64 and arm64, SHA256SUMS;
 # static, stripped and reproducible (cmd/internal/release). It publishes
@@ -76,8 +88,12 @@ lint:
 # failed tests and names every skipped one; it exits non-zero on a failure.
 # With CI=true (.ci/run) a test that cannot run (not root) fails instead.
 TESTSUMMARY := $(GO) run ./internal/tools/testsummary -trim github.com/vpcroute/vpcroute/ --
+# The second run builds cmd/vpcroute with gen-man (-tags genman, which the
+# agent's build leaves out) and runs the tests of the command tree on it.
 test: deps lint
 	$(TESTSUMMARY) $(GO) test -race -count=1 -timeout 20m -json ./...
+	$(TESTSUMMARY) $(GO) test -race -count=1 -tags genman -json -run '$(GENMAN_TESTS)' ./cmd/vpcroute/
+GENMAN_TESTS := GenMan|Help|Readme|CommandFlags|Completion
 
 # faults runs the fault suite alone (RELIABILITY.md) with the cloud API
 # failing for FAULT_DURATION instead of the 10 s of `make test`.

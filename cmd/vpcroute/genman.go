@@ -1,3 +1,5 @@
+//go:build genman
+
 package main
 
 import (
@@ -8,8 +10,13 @@ import (
 	"github.com/spf13/cobra/doc"
 )
 
-// newGenManCommand writes the man pages: `make release` runs it to ship
-// them with the binary. Hidden: it is for packaging, not for operators.
+// gen-man is built with -tags genman only (make man, make release), so
+// that the agent does not link cobra/doc, go-md2man and blackfriday.
+func init() { extraCommands = append(extraCommands, newGenManCommand) }
+
+// newGenManCommand writes the man pages: `make man` and `make release`
+// run it (go run -tags genman) to ship them with the binary. Hidden: it
+// is for packaging, not for operators.
 func newGenManCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:    "gen-man DIR",

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -246,40 +245,6 @@ func TestCompletion(t *testing.T) {
 	out, _, err = execute(t, nil, "__complete", "sync", "--provider", "")
 	if err != nil || !strings.HasPrefix(out, "aliyun\naws\n") {
 		t.Errorf("completing --provider: %v %q", err, out)
-	}
-}
-
-// TestGenMan: the hidden gen-man writes one page per command, with every
-// flag the command takes, the same bytes for the same SOURCE_DATE_EPOCH.
-func TestGenMan(t *testing.T) {
-	t.Setenv("SOURCE_DATE_EPOCH", "1767225600") // 2026-01-01
-	dirs := []string{filepath.Join(t.TempDir(), "a", "man8"), filepath.Join(t.TempDir(), "b")}
-	for _, dir := range dirs {
-		if _, _, err := execute(t, nil, "gen-man", dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, page := range []string{"vpcroute.8", "vpcroute-sync.8", "vpcroute-plan.8", "vpcroute-daemon.8", "vpcroute-options.8", "vpcroute-completion-bash.8"} {
-		a, err := os.ReadFile(filepath.Join(dirs[0], page))
-		if err != nil {
-			t.Errorf("%s: %v", page, err)
-			continue
-		}
-		if b, _ := os.ReadFile(filepath.Join(dirs[1], page)); !bytes.Equal(a, b) {
-			t.Errorf("%s differs between two runs", page)
-		}
-		if !bytes.HasPrefix(a, []byte(".nh\n.TH ")) || !bytes.Contains(a, []byte("Jan 2026")) {
-			t.Errorf("%s: no man header of Jan 2026:\n%.200s", page, a)
-		}
-	}
-	sync, _ := os.ReadFile(filepath.Join(dirs[0], "vpcroute-sync.8"))
-	for _, f := range []string{`\fB--remove\fP`, `\fB--etcd-endpoints\fP`, `\fB--endpoint\fP`} {
-		if !bytes.Contains(sync, []byte(f)) {
-			t.Errorf("vpcroute-sync.8 lacks %s", f)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dirs[0], "vpcroute-gen-man.8")); err == nil {
-		t.Error("gen-man wrote a page for itself")
 	}
 }
 

@@ -15,6 +15,11 @@ import (
 	"github.com/vpcroute/vpcroute/cloud"
 )
 
+// extraCommands are the commands only some builds link: the hidden
+// gen-man (genman.go, -tags genman) is for packaging, and its man-page
+// libraries would cost every agent 0.7 MiB resident (BENCHMARKS.md).
+var extraCommands []func() *cobra.Command
+
 // newRootCommand builds the command tree. Output and the environment are
 // passed in so tests run it in-process without global state.
 func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -61,8 +66,10 @@ func newRootCommandWith(reg *cloud.Registry, stdout, stderr io.Writer, lookupEnv
 		newDoctorCommand(o, shared),
 		newVersionCommand(),
 		newOptionsCommand(),
-		newGenManCommand(),
 	)
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	// Added now rather than at Execute, so that help, `vpcroute options`
 	// and the man pages see it.
 	root.InitDefaultCompletionCmd()
