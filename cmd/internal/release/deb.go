@@ -20,6 +20,8 @@ const (
 	debAllocateUnit = "/lib/systemd/system/vpcroute-allocate.service"
 	debConfig       = "/etc/vpcroute/config.yaml"
 	debDocDir       = "/usr/share/doc/vpcroute"
+	// debManDir holds the man pages, gzipped (Debian policy 12.1).
+	debManDir = "/usr/share/man/man8"
 )
 
 // debFile is one file of the Debian package.
@@ -34,8 +36,8 @@ type debFile struct {
 // debContents lays out the package from the repository's files: the
 // binary, the units (started from debBinary), the example config as a
 // conffile readable by root only (it may hold the etcd password), and the
-// docs, policies and dashboard.
-func debContents(bin []byte, repo map[string][]byte) ([]debFile, error) {
+// docs, policies, dashboard and man pages.
+func debContents(bin []byte, repo map[string][]byte, pages []manPage) ([]debFile, error) {
 	unit, err := unitForBinary(repo["deploy/vpcroute.service"], debBinary)
 	if err != nil {
 		return nil, err
@@ -53,6 +55,13 @@ func debContents(bin []byte, repo map[string][]byte) ([]debFile, error) {
 	}
 	for _, doc := range []string{"README.md", "CHANGELOG.md", "deploy/aliyun-ram-policy.json", "deploy/aws-iam-policy.json", "deploy/grafana-dashboard.json"} {
 		out = append(out, debFile{dst: debDocDir + "/" + filepath.Base(doc), mode: 0o644, data: repo[doc]})
+	}
+	for _, p := range pages {
+		gz, err := gzipN(p.data)
+		if err != nil {
+			return nil, fmt.Errorf("deb: %s/%s.gz: %w", debManDir, p.name, err)
+		}
+		out = append(out, debFile{dst: debManDir + "/" + p.name + ".gz", mode: 0o644, data: gz})
 	}
 	for _, f := range out {
 		if len(f.data) == 0 {

@@ -11,8 +11,9 @@ import (
 	"github.com/vpcroute/vpcroute/internal/testsupport"
 )
 
-// TestMakeInstall runs `make install` into a DESTDIR twice: the binary and
-// the unit starting it from PREFIX, the example config only the first time.
+// TestMakeInstall runs `make install` into a DESTDIR twice: the binary, its
+// man pages and the unit starting it from PREFIX, the example config only
+// the first time.
 func TestMakeInstall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds vpcroute (-short)")
@@ -53,6 +54,12 @@ func TestMakeInstall(t *testing.T) {
 	allocate, err := os.ReadFile(filepath.Join(dest, "opt/vpcroute/lib/systemd/system/vpcroute-allocate.service"))
 	if err != nil || !strings.Contains(string(allocate), "\nExecStart=/opt/vpcroute/bin/vpcroute allocate ") {
 		t.Errorf("installed allocate unit does not start /opt/vpcroute/bin/vpcroute (%v):\n%s", err, allocate)
+	}
+	for _, page := range []string{"vpcroute.8", "vpcroute-daemon.8", "vpcroute-sync.8"} {
+		b, err := os.ReadFile(filepath.Join(dest, "opt/vpcroute/share/man/man8", page))
+		if err != nil || !bytes.HasPrefix(b, []byte(".nh\n.TH ")) {
+			t.Errorf("make install: no man page %s in PREFIX/share/man/man8 (%v)", page, err)
+		}
 	}
 	config := filepath.Join(dest, "etc/vpcroute/config.yaml")
 	example, err := os.ReadFile(filepath.Join(mod, "deploy/config.example.yaml"))

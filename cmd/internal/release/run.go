@@ -54,6 +54,12 @@ func run(ctx context.Context, moduleDir string, o options, stdout io.Writer) err
 	}
 	defer func() { _ = os.RemoveAll(work) }() // scratch only
 
+	// The pages are the same for every architecture: generated once.
+	pages, err := manPages(ctx, moduleDir, work, o)
+	if err != nil {
+		return err
+	}
+
 	artifacts := map[string][]byte{}
 	for _, arch := range o.Arches {
 		dir := filepath.Join(work, arch)
@@ -75,11 +81,14 @@ func run(ctx context.Context, moduleDir string, o options, stdout io.Writer) err
 		for n, b := range repo {
 			tarFiles = append(tarFiles, file{name: n, mode: 0o644, data: b})
 		}
+		for _, p := range pages {
+			tarFiles = append(tarFiles, file{name: "man/" + p.name, mode: 0o644, data: p.data})
+		}
 		prefix := tarName[:len(tarName)-len(".tar.gz")]
 		if artifacts[tarName], err = tarGz(prefix, tarFiles, o.Epoch); err != nil {
 			return err
 		}
-		contents, err := debContents(bin, repo)
+		contents, err := debContents(bin, repo, pages)
 		if err != nil {
 			return err
 		}
